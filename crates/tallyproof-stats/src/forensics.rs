@@ -1,0 +1,1 @@
+//! Forensic tests on per-station counts.
