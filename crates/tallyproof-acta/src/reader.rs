@@ -1,0 +1,65 @@
+//! QR detectors behind one small trait.
+
+use image::GrayImage;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// Finds and decodes QR codes in a greyscale image.
+///
+/// Implementations return the text of every code they could decode (an
+/// empty list when none), most prominent first. They must not panic; the
+/// scanner nevertheless contains a panic from a third-party decoder and
+/// reports it as a failure of that image.
+pub trait QrReader: Send + Sync {
+    /// A short name for reports and measurements.
+    fn name(&self) -> &'static str;
+    /// Decodes every QR code found in `img`.
+    fn read(&self, img: &GrayImage) -> Vec<String>;
+}
+
+/// [`rqrr`](https://crates.io/crates/rqrr), a pure-Rust port of the quirc
+/// QR library.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RqrrReader;
+
+impl QrReader for RqrrReader {
+    fn name(&self) -> &'static str {
+        "rqrr"
+    }
+
+    fn read(&self, img: &GrayImage) -> Vec<String> {
+        let mut prepared = rqrr::PreparedImage::prepare(img.clone());
+        prepared
+            .detect_grids()
+            .iter()
+            .filter_map(|g| g.decode().ok().map(|(_, text)| text))
+            .collect()
+    }
+}
+
+/// Runs a reader, turning a panic inside the decoder into `Err`.
+pub(crate) fn read_guarded(reader: &dyn QrReader, img: &GrayImage) -> Result<Vec<String>, ()> {
+    catch_unwind(AssertUnwindSafe(|| reader.read(img))).map_err(|_| ())
+}
+
+/// [`rxing`](https://crates.io/crates/rxing), a Rust port of ZXing, with
+/// hints restricted to QR codes and `TryHarder` on.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RxingReader;
+
+impl QrReader for RxingReader {
+    fn name(&self) -> &'static str {
+        "rxing"
+    }
+
+    fn read(&self, img: &GrayImage) -> Vec<String> {
+        let (w, h) = img.dimensions();
+        rxing::helpers::detect_in_luma_slice(
+            img.as_raw(),
+            w,
+            h,
+            Some(rxing::BarcodeFormat::QR_CODE),
+        )
+        .map(|r| vec![r.getText().to_string()])
+        .unwrap_or_default()
+    }
+}
