@@ -1,0 +1,59 @@
+//! The core of tallyproof: from tally-sheet files to validated, tabulated
+//! results, for any election a config file describes.
+//!
+//! # Overview
+//!
+//! - [`Config`] describes an election: options, party lines, geography,
+//!   how a station id is built, which columns hold which counts, and the
+//!   physical form of the files (delimiter, encoding, wide or long).
+//! - [`read_files`] reads CSV (plain or gzip) and JSON Lines into a
+//!   [`Dataset`]: accepted sheets held columnar, and the quarantine, where
+//!   every rejected sheet keeps its original fields and its reasons
+//!   ([`Rule`] codes). No row is ever dropped.
+//! - [`tabulate`] totals each option at any level, with coverage against a
+//!   [`Registry`] when one is given.
+//!
+//! ```
+//! use tallyproof_core::{Config, NoProgress, read_files, tabulate};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let cfg = Config::from_toml(r#"
+//!     [election]
+//!     name = "Example"
+//!     [station]
+//!     id = ["station"]
+//!     [columns]
+//!     valid = "valid"
+//!     [[options]]
+//!     key = "A"
+//!     [[options]]
+//!     key = "B"
+//! "#)?;
+//! let dir = tempfile::tempdir()?;
+//! let file = dir.path().join("sheets.csv");
+//! std::fs::write(&file, "station,A,B,valid\n1,10,5,15\n2,7,9,16\n3,1,1,3\n")?;
+//! let ds = read_files(&cfg, &[&file], None, &NoProgress)?;
+//! assert_eq!(ds.sheets.len(), 2);          // station 3 does not add up
+//! assert_eq!(ds.quarantine.len(), 1);
+//! let national = tabulate(&cfg, &ds, None, None);
+//! assert_eq!(national.units[0].votes, vec![17, 14]);
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod quarantine;
+pub mod read;
+pub mod registry;
+pub mod rules;
+pub mod tabulate;
+
+pub use config::Config;
+pub use error::Error;
+pub use model::{Dataset, Sheets};
+pub use read::{NoProgress, Progress, read_files};
+pub use registry::Registry;
+pub use rules::{Rule, Severity};
+pub use tabulate::{Tabulation, tabulate};

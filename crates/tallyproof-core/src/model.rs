@@ -1,0 +1,441 @@
+//! The data model: accepted sheets held columnar, the quarantine, stations
+//! listed without a sheet, and where every row came from.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::rules::{Rule, Severity};
+
+/// A file that was read.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceFile {
+    /// The path as given.
+    pub path: String,
+    /// The header row, as read (after decoding).
+    pub header: Vec<String>,
+    /// Data rows read (records after the header, blank lines not counted).
+    pub rows: u64,
+    /// Bytes after decompression.
+    pub bytes: u64,
+    /// The encoding the text was decoded from.
+    pub encoding: &'static str,
+    /// Whether the file was gzip-compressed.
+    pub gzip: bool,
+}
+
+/// Where a row came from: file (index into [`Dataset::files`]) and line
+/// (1-based, counting the header as line 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Provenance {
+    /// Index into [`Dataset::files`].
+    pub file: u32,
+    /// 1-based line where the row starts.
+    pub line: u64,
+    /// Byte offset of the row in the decoded file.
+    #[serde(skip)]
+    pub offset: u64,
+}
+
+/// The units of one geographic level, interned.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Units {
+    /// Unit codes, in order of first appearance.
+    pub codes: Vec<String>,
+    /// Unit names (empty when the file has none).
+    pub names: Vec<String>,
+    #[serde(skip)]
+    index: HashMap<String, u32>,
+}
+
+impl Units {
+    /// The index of a code, adding it if new.
+    pub fn intern(&mut self, code: &str, name: &str) -> u32 {
+        if let Some(&i) = self.index.get(code) {
+            return i;
+        }
+        let i = self.codes.len() as u32;
+        self.codes.push(code.to_string());
+        self.names.push(name.to_string());
+        self.index.insert(code.to_string(), i);
+        i
+    }
+
+    /// The index of a code, if present.
+    pub fn get(&self, code: &str) -> Option<u32> {
+        self.index.get(code).copied()
+    }
+
+    /// How many units.
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+}
+
+/// Strings stored back to back, without an allocation per string.
+#[derive(Debug, Clone, Default)]
+pub struct StrColumn {
+    data: String,
+    ends: Vec<usize>,
+}
+
+impl StrColumn {
+    /// Append one string.
+    pub fn push(&mut self, s: &str) {
+        self.data.push_str(s);
+        self.ends.push(self.data.len());
+    }
+
+    /// The i-th string.
+    pub fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.data[start..self.ends[i]]
+    }
+
+    /// How many strings.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Iterate in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).map(move |i| self.get(i))
+    }
+
+    /// Append every string of another column.
+    pub fn extend_from(&mut self, other: &StrColumn) {
+        let base = self.data.len();
+        self.data.push_str(&other.data);
+        self.ends.extend(other.ends.iter().map(|e| e + base));
+    }
+
+    /// Keep the strings whose mask entry is true.
+    pub fn retain_mask(&mut self, keep: &[bool]) {
+        let mut out = StrColumn::default();
+        for (i, k) in keep.iter().enumerate() {
+            if *k {
+                out.push(self.get(i));
+            }
+        }
+        *self = out;
+    }
+}
+
+/// An optional count column: present for every accepted sheet when the
+/// config maps it, absent otherwise.
+pub type CountColumn = Option<Vec<u32>>;
+
+/// Accepted sheets, one entry per sheet in every column.
+#[derive(Debug, Clone, Default)]
+pub struct Sheets {
+    /// Station ids.
+    pub station: StrColumn,
+    /// Per level, per sheet: index into that level's [`Units`].
+    pub geo: Vec<Vec<u32>>,
+    /// Per option (config order), per sheet: votes.
+    pub votes: Vec<Vec<u32>>,
+    /// Registered voters.
+    pub registered: CountColumn,
+    /// Valid votes as printed.
+    pub valid: CountColumn,
+    /// Null ballots.
+    pub null: CountColumn,
+    /// Blank ballots.
+    pub blank: CountColumn,
+    /// Ballots cast as printed.
+    pub ballots: CountColumn,
+    /// Ballots issued.
+    pub issued: CountColumn,
+    /// Where each sheet came from.
+    pub source: Vec<Provenance>,
+}
+
+impl Sheets {
+    /// An empty set with the given shape.
+    pub fn with_shape(levels: usize, options: usize, present: [bool; 6]) -> Sheets {
+        let col = |p: bool| if p { Some(Vec::new()) } else { None };
+        Sheets {
+            station: StrColumn::default(),
+            geo: vec![Vec::new(); levels],
+            votes: vec![Vec::new(); options],
+            registered: col(present[0]),
+            valid: col(present[1]),
+            null: col(present[2]),
+            blank: col(present[3]),
+            ballots: col(present[4]),
+            issued: col(present[5]),
+            source: Vec::new(),
+        }
+    }
+
+    /// How many sheets.
+    pub fn len(&self) -> usize {
+        self.source.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.source.is_empty()
+    }
+
+    /// The optional count columns, in a fixed order: registered, valid,
+    /// null, blank, ballots, issued.
+    pub fn extras(&self) -> [&CountColumn; 6] {
+        [
+            &self.registered,
+            &self.valid,
+            &self.null,
+            &self.blank,
+            &self.ballots,
+            &self.issued,
+        ]
+    }
+
+    fn extras_mut(&mut self) -> [&mut CountColumn; 6] {
+        [
+            &mut self.registered,
+            &mut self.valid,
+            &mut self.null,
+            &mut self.blank,
+            &mut self.ballots,
+            &mut self.issued,
+        ]
+    }
+
+    /// The sum of option votes at sheet `i`.
+    pub fn options_total(&self, i: usize) -> u64 {
+        self.votes.iter().map(|v| u64::from(v[i])).sum()
+    }
+
+    /// Votes cast at sheet `i`: ballots if printed, else valid (or the sum of
+    /// options) + null + blank.
+    pub fn cast(&self, i: usize) -> u64 {
+        if let Some(b) = &self.ballots {
+            return u64::from(b[i]);
+        }
+        let valid = match &self.valid {
+            Some(v) => u64::from(v[i]),
+            None => self.options_total(i),
+        };
+        valid
+            + self.null.as_ref().map_or(0, |n| u64::from(n[i]))
+            + self.blank.as_ref().map_or(0, |b| u64::from(b[i]))
+    }
+
+    /// Ballots issued at sheet `i` where printed, else votes cast: the
+    /// turnout numerator.
+    pub fn turnout_numerator(&self, i: usize) -> u64 {
+        match &self.issued {
+            Some(v) => u64::from(v[i]),
+            None => self.cast(i),
+        }
+    }
+
+    /// Whether two sheets carry the same numbers.
+    pub fn same_numbers(&self, a: usize, b: usize) -> bool {
+        self.votes.iter().all(|v| v[a] == v[b])
+            && self
+                .extras()
+                .iter()
+                .all(|c| c.as_ref().is_none_or(|c| c[a] == c[b]))
+    }
+
+    /// Append all sheets of `other`, remapping its geography through `geo_map`
+    /// (per level: other's unit index -> this set's unit index).
+    pub fn append(&mut self, other: &Sheets, geo_map: &[Vec<u32>]) {
+        self.station.extend_from(&other.station);
+        for (l, col) in self.geo.iter_mut().enumerate() {
+            col.extend(other.geo[l].iter().map(|&u| geo_map[l][u as usize]));
+        }
+        for (o, col) in self.votes.iter_mut().enumerate() {
+            col.extend_from_slice(&other.votes[o]);
+        }
+        for (mine, theirs) in self.extras_mut().into_iter().zip(other.extras()) {
+            if let (Some(m), Some(t)) = (mine.as_mut(), theirs.as_ref()) {
+                m.extend_from_slice(t);
+            }
+        }
+        self.source.extend_from_slice(&other.source);
+    }
+
+    /// Keep the sheets whose mask entry is true.
+    pub fn retain_mask(&mut self, keep: &[bool]) {
+        fn filt<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
+            let mut i = 0;
+            v.retain(|_| {
+                let k = keep[i];
+                i += 1;
+                k
+            });
+        }
+        self.station.retain_mask(keep);
+        for g in &mut self.geo {
+            filt(g, keep);
+        }
+        for v in &mut self.votes {
+            filt(v, keep);
+        }
+        for c in self.extras_mut().into_iter().flatten() {
+            filt(c, keep);
+        }
+        filt(&mut self.source, keep);
+    }
+}
+
+/// One reason a sheet was quarantined or flagged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reason {
+    /// The rule.
+    pub rule: Rule,
+    /// Its severity under the config.
+    pub severity: Severity,
+    /// What exactly is wrong, with the values involved.
+    pub message: String,
+}
+
+/// A rejected sheet, kept whole with its reasons.
+#[derive(Debug, Clone, Serialize)]
+pub struct Quarantined {
+    /// Where it came from.
+    pub source: Provenance,
+    /// The station id, when it could be built.
+    pub station: Option<String>,
+    /// Why it was rejected (errors first).
+    pub reasons: Vec<Reason>,
+    /// The original fields of the row, as read.
+    pub record: Vec<String>,
+}
+
+/// A warning on an accepted sheet.
+#[derive(Debug, Clone, Serialize)]
+pub struct Flag {
+    /// Index of the sheet in [`Dataset::sheets`].
+    pub sheet: usize,
+    /// The reason.
+    pub reason: Reason,
+}
+
+/// A station listed in the input with every vote count empty: known to
+/// exist, no sheet in hand.
+#[derive(Debug, Clone, Serialize)]
+pub struct MissingSheet {
+    /// The station id.
+    pub station: String,
+    /// Per level: unit index.
+    pub geo: Vec<u32>,
+    /// Registered voters, when the row gives them.
+    pub registered: Option<u32>,
+    /// Where it came from.
+    pub source: Provenance,
+}
+
+/// Everything read from a set of input files.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    /// Option keys, in config order.
+    pub options: Vec<String>,
+    /// Level keys, top down.
+    pub levels: Vec<String>,
+    /// The files read.
+    pub files: Vec<SourceFile>,
+    /// Per level: the units seen.
+    pub units: Vec<Units>,
+    /// Accepted sheets.
+    pub sheets: Sheets,
+    /// Warnings on accepted sheets.
+    pub flags: Vec<Flag>,
+    /// Rejected sheets, in input order.
+    pub quarantine: Vec<Quarantined>,
+    /// Stations listed without a sheet.
+    pub missing: Vec<MissingSheet>,
+}
+
+impl Dataset {
+    /// "file:line" for a provenance.
+    pub fn locate(&self, p: &Provenance) -> String {
+        let f = self
+            .files
+            .get(p.file as usize)
+            .map_or("?", |f| f.path.as_str());
+        format!("{f}:{}", p.line)
+    }
+
+    /// Rows read in all files.
+    pub fn rows_read(&self) -> u64 {
+        self.files.iter().map(|f| f.rows).sum()
+    }
+
+    /// Counts of quarantined sheets and of flags, by rule.
+    pub fn summary(&self) -> ValidationSummary {
+        let mut by_rule: std::collections::BTreeMap<Rule, RuleCount> = Default::default();
+        for q in &self.quarantine {
+            for r in &q.reasons {
+                let e = by_rule.entry(r.rule).or_insert(RuleCount {
+                    rule: r.rule,
+                    severity: r.severity,
+                    sheets: 0,
+                });
+                e.sheets += 1;
+            }
+        }
+        for f in &self.flags {
+            let e = by_rule.entry(f.reason.rule).or_insert(RuleCount {
+                rule: f.reason.rule,
+                severity: f.reason.severity,
+                sheets: 0,
+            });
+            e.sheets += 1;
+        }
+        ValidationSummary {
+            rows_read: self.rows_read(),
+            accepted: self.sheets.len() as u64,
+            quarantined: self.quarantine.len() as u64,
+            missing: self.missing.len() as u64,
+            merged: self
+                .flags
+                .iter()
+                .filter(|f| f.reason.rule == Rule::DuplicateMerged)
+                .count() as u64,
+            by_rule: by_rule.into_values().collect(),
+        }
+    }
+}
+
+/// How many sheets each rule hit.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleCount {
+    /// The rule.
+    pub rule: Rule,
+    /// Its severity under the config.
+    pub severity: Severity,
+    /// Sheets it hit.
+    pub sheets: u64,
+}
+
+/// The validation summary of a [`Dataset`]. Every row read is accounted
+/// for: `rows_read = accepted + quarantined + missing + merged`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ValidationSummary {
+    /// Data rows read.
+    pub rows_read: u64,
+    /// Sheets accepted.
+    pub accepted: u64,
+    /// Sheets quarantined.
+    pub quarantined: u64,
+    /// Stations listed without a sheet.
+    pub missing: u64,
+    /// Identical copies merged into an accepted sheet.
+    pub merged: u64,
+    /// Per rule.
+    pub by_rule: Vec<RuleCount>,
+}

@@ -1,0 +1,1331 @@
+//! Readers: from sheet files (CSV, gzip CSV, JSON Lines) to a validated
+//! [`Dataset`].
+//!
+//! The CSV path is built for election night: the decoded file is split at
+//! record boundaries into chunks that are parsed in parallel as byte
+//! records, counts are parsed from bytes without allocating, and accepted
+//! sheets are stored columnar. Every row ends in exactly one place: an
+//! accepted sheet, the quarantine (with its reasons), a station listed
+//! without a sheet, or a merge into an identical copy.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::config::{Config, CountSpec, Empty, Encoding, IdPart, Shape};
+use crate::error::{Error, suggest};
+use crate::model::{
+    Dataset, Flag, MissingSheet, Provenance, Quarantined, Reason, Sheets, SourceFile, Units,
+};
+use crate::registry::Registry;
+use crate::rules::{Rule, Severity};
+
+/// The longest field accepted, in bytes.
+pub const MAX_FIELD: usize = 4096;
+
+/// Receives progress while files are read (bytes of decoded input parsed).
+/// The library never prints; the binary draws a bar from these calls.
+pub trait Progress: Sync {
+    /// A file of `bytes` decoded bytes is about to be parsed.
+    fn start_file(&self, _path: &str, _bytes: u64) {}
+    /// `bytes` more bytes were parsed.
+    fn advance(&self, _bytes: u64) {}
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// Read and validate sheet files into one dataset.
+///
+/// Files ending in `.jsonl` or `.ndjson` are read as JSON Lines (one object
+/// per sheet, keys as column names); anything else as delimited text
+/// (gzip-compressed or not, detected from the bytes).
+pub fn read_files<P: AsRef<Path>>(
+    cfg: &Config,
+    paths: &[P],
+    registry: Option<&Registry>,
+    progress: &dyn Progress,
+) -> Result<Dataset, Error> {
+    let mut ds = Dataset {
+        options: cfg.option_keys(),
+        levels: cfg.levels.iter().map(|l| l.key.clone()).collect(),
+        units: vec![Units::default(); cfg.levels.len()],
+        sheets: Sheets::with_shape(cfg.levels.len(), cfg.options.len(), present(cfg)),
+        ..Default::default()
+    };
+    let mut buffers = Vec::new();
+    for p in paths {
+        let path = p.as_ref();
+        let name = path.display().to_string();
+        let raw = std::fs::read(path).map_err(|e| Error::Io {
+            path: name.clone(),
+            source: e,
+        })?;
+        let (text, gzip, encoding) = decode(&name, raw, cfg.input.encoding)?;
+        let file_index = ds.files.len() as u32;
+        progress.start_file(&name, text.len() as u64);
+        let lower = name.to_ascii_lowercase();
+        let is_jsonl = [".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"]
+            .iter()
+            .any(|e| lower.ends_with(e));
+        let (text, header) = if is_jsonl {
+            jsonl_to_csv(cfg, &name, &text)?
+        } else {
+            let header = read_header(cfg, &name, &text)?;
+            (text, header)
+        };
+        ds.files.push(SourceFile {
+            path: name.clone(),
+            header: header.names.clone(),
+            rows: 0,
+            bytes: text.len() as u64,
+            encoding,
+            gzip,
+        });
+        let rows = match cfg.input.shape {
+            Shape::Wide => read_wide(cfg, &mut ds, file_index, &text, &header, progress)?,
+            Shape::Long => read_long(cfg, &mut ds, file_index, &text, &header, progress)?,
+        };
+        ds.files[file_index as usize].rows = rows;
+        buffers.push((text, header));
+    }
+    resolve_duplicates(cfg, &mut ds, &buffers);
+    if let Some(reg) = registry {
+        check_registry(cfg, &mut ds, reg, &buffers);
+    }
+    ds.quarantine
+        .sort_by_key(|q| (q.source.file, q.source.line, q.source.offset));
+    Ok(ds)
+}
+
+fn present(cfg: &Config) -> [bool; 6] {
+    let c = &cfg.columns;
+    [
+        c.registered.is_some(),
+        c.valid.is_some(),
+        c.null.is_some(),
+        c.blank.is_some(),
+        c.ballots.is_some(),
+        c.issued.is_some(),
+    ]
+}
+
+/// Decompress (gzip by magic number), strip a UTF-8 BOM and decode to UTF-8.
+fn decode(name: &str, raw: Vec<u8>, enc: Encoding) -> Result<(Vec<u8>, bool, &'static str), Error> {
+    let gzip = raw.len() >= 2 && raw[0] == 0x1f && raw[1] == 0x8b;
+    let raw = if gzip {
+        let mut out = Vec::with_capacity(raw.len() * 4);
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .map_err(|e| Error::Input {
+                file: name.to_string(),
+                message: format!("gzip data is corrupt or truncated: {e}"),
+            })?;
+        out
+    } else {
+        raw
+    };
+    let body = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&raw);
+    match enc {
+        Encoding::Utf8 => match std::str::from_utf8(body) {
+            Ok(_) => Ok((strip_bom(raw), gzip, "utf-8")),
+            Err(e) => {
+                let line = 1 + body[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count();
+                Err(Error::Input {
+                    file: name.to_string(),
+                    message: format!(
+                        "line {line}: not valid UTF-8 (byte offset {}); set [input] encoding = \"windows-1252\" for Latin-1 files",
+                        e.valid_up_to()
+                    ),
+                })
+            }
+        },
+        Encoding::Auto if std::str::from_utf8(body).is_ok() => Ok((strip_bom(raw), gzip, "utf-8")),
+        Encoding::Auto | Encoding::Windows1252 => {
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(body);
+            Ok((text.into_owned().into_bytes(), gzip, "windows-1252"))
+        }
+    }
+}
+
+fn strip_bom(mut v: Vec<u8>) -> Vec<u8> {
+    if v.starts_with(b"\xEF\xBB\xBF") {
+        v.drain(..3);
+    }
+    v
+}
+
+/// The header of a file and the column index of every config name.
+pub(crate) struct Header {
+    pub(crate) names: Vec<String>,
+    /// Byte offset of the first data row.
+    body_start: usize,
+    /// The terminator used to count lines (`\n`, or `\r` for CR-only files).
+    eol: u8,
+    cols: Columns,
+}
+
+/// Column indices resolved against a header.
+struct Columns {
+    id: Vec<(usize, IdPart)>,
+    levels: Vec<(Vec<(usize, IdPart)>, Option<usize>)>,
+    /// Per option: the columns that add up (wide), empty for long.
+    options: Vec<Vec<usize>>,
+    /// registered, valid, null, blank, ballots, issued.
+    extras: [Option<Vec<usize>>; 6],
+    long_option: Option<usize>,
+    long_votes: Option<usize>,
+}
+
+fn csv_builder(cfg: &Config) -> csv::ReaderBuilder {
+    let mut b = csv::ReaderBuilder::new();
+    b.has_headers(false)
+        .flexible(true)
+        .delimiter(cfg.input.delimiter.as_bytes()[0]);
+    b
+}
+
+fn read_header(cfg: &Config, name: &str, text: &[u8]) -> Result<Header, Error> {
+    let mut rdr = csv_builder(cfg).from_reader(text);
+    let mut rec = csv::ByteRecord::new();
+    let got = rdr.read_byte_record(&mut rec).map_err(|e| Error::Input {
+        file: name.to_string(),
+        message: format!("cannot read the header: {e}"),
+    })?;
+    if !got {
+        return Err(Error::Input {
+            file: name.to_string(),
+            message: "the file is empty: no header row".to_string(),
+        });
+    }
+    let names: Vec<String> = rec
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).trim().to_string())
+        .collect();
+    let body_start = rdr.position().byte() as usize;
+    let eol = if memchr::memchr(b'\n', text).is_some() {
+        b'\n'
+    } else {
+        b'\r'
+    };
+    let cols = resolve(cfg, name, &names)?;
+    Ok(Header {
+        names,
+        body_start,
+        eol,
+        cols,
+    })
+}
+
+fn resolve(cfg: &Config, file: &str, names: &[String]) -> Result<Columns, Error> {
+    let find = |col: &str, what: &str| -> Result<usize, Error> {
+        let want = col.trim();
+        names
+            .iter()
+            .position(|n| n == want)
+            .or_else(|| names.iter().position(|n| n.eq_ignore_ascii_case(want)))
+            .ok_or_else(|| Error::Input {
+                file: file.to_string(),
+                message: format!(
+                    "no column {col:?} (for {what}){}; the header has: {}",
+                    suggest(col, names.iter().map(String::as_str)),
+                    names.join(", ")
+                ),
+            })
+    };
+    let parts = |ps: &[IdPart], what: &str| -> Result<Vec<(usize, IdPart)>, Error> {
+        ps.iter()
+            .map(|p| Ok((find(p.column(), what)?, p.clone())))
+            .collect()
+    };
+    let id = parts(&cfg.station.id, "the station id")?;
+    let mut levels = Vec::new();
+    for l in &cfg.levels {
+        let what = format!("level {}", l.key);
+        let code = parts(l.code.parts(), &what)?;
+        let name = l.name.as_deref().map(|n| find(n, &what)).transpose()?;
+        levels.push((code, name));
+    }
+    let count = |spec: &CountSpec, what: &str| -> Result<Vec<usize>, Error> {
+        spec.columns().iter().map(|c| find(c, what)).collect()
+    };
+    let mut options = Vec::new();
+    let (mut long_option, mut long_votes) = (None, None);
+    match cfg.input.shape {
+        Shape::Wide => {
+            for o in &cfg.options {
+                let what = format!("option {}", o.key);
+                let cols = match &o.columns {
+                    Some(spec) => count(spec, &what)?,
+                    None => vec![find(&o.key, &what)?],
+                };
+                options.push(cols);
+            }
+        }
+        Shape::Long => {
+            options = vec![Vec::new(); cfg.options.len()];
+            if let (Some(oc), Some(vc)) = (&cfg.input.option_column, &cfg.input.votes_column) {
+                long_option = Some(find(oc, "the option column")?);
+                long_votes = Some(find(vc, "the votes column")?);
+            }
+        }
+    }
+    let c = &cfg.columns;
+    let specs = [
+        (&c.registered, "registered"),
+        (&c.valid, "valid"),
+        (&c.null, "null"),
+        (&c.blank, "blank"),
+        (&c.ballots, "ballots"),
+        (&c.issued, "issued"),
+    ];
+    let mut extras: [Option<Vec<usize>>; 6] = Default::default();
+    for (slot, (spec, what)) in extras.iter_mut().zip(specs) {
+        *slot = spec.as_ref().map(|s| count(s, what)).transpose()?;
+    }
+    Ok(Columns {
+        id,
+        levels,
+        options,
+        extras,
+        long_option,
+        long_votes,
+    })
+}
+
+/// Split `body` into about `n` chunks at record boundaries: a line end that
+/// is not inside a quoted field (an even number of quotes before it).
+fn chunk_bounds(body: &[u8], eol: u8, n: usize, min: usize) -> Vec<(usize, usize)> {
+    let target = (body.len() / n.max(1)).max(min.max(1));
+    let mut bounds = Vec::new();
+    let mut start = 0;
+    let mut quotes = 0usize;
+    let mut scanned = 0;
+    while start < body.len() {
+        let want = start + target;
+        if want >= body.len() {
+            bounds.push((start, body.len()));
+            break;
+        }
+        quotes += memchr::memchr_iter(b'"', &body[scanned..want]).count();
+        let mut pos = want;
+        let end = loop {
+            match memchr::memchr2(eol, b'"', &body[pos..]) {
+                None => break body.len(),
+                Some(k) => {
+                    let at = pos + k;
+                    if body[at] == b'"' {
+                        quotes += 1;
+                        pos = at + 1;
+                    } else if quotes % 2 == 0 {
+                        break at + 1;
+                    } else {
+                        pos = at + 1;
+                    }
+                }
+            }
+        };
+        bounds.push((start, end));
+        scanned = end;
+        start = end;
+    }
+    bounds
+}
+
+/// Outcome of parsing one numeric field (or a sum of fields).
+enum Num {
+    Value(u64),
+    Empty,
+    Bad(String),
+    Negative(String),
+}
+
+fn parse_field(f: &[u8]) -> Num {
+    let t = f.trim_ascii();
+    if t.is_empty() {
+        return Num::Empty;
+    }
+    let (neg, digits) = match t.first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if digits.is_empty() || digits.len() > 12 || !digits.iter().all(u8::is_ascii_digit) {
+        return Num::Bad(String::from_utf8_lossy(t).into_owned());
+    }
+    let mut v: u64 = 0;
+    for d in digits {
+        v = v * 10 + u64::from(d - b'0');
+    }
+    if neg && v > 0 {
+        Num::Negative(String::from_utf8_lossy(t).into_owned())
+    } else {
+        Num::Value(v)
+    }
+}
+
+/// Parsed counts of one row.
+struct RowCounts {
+    options: Vec<u64>,
+    extras: [Option<u64>; 6],
+}
+
+/// The per-chunk output.
+struct Chunk {
+    sheets: Sheets,
+    units: Vec<Units>,
+    flags: Vec<Flag>,
+    quarantine: Vec<Quarantined>,
+    missing: Vec<MissingSheet>,
+    rows: u64,
+}
+
+struct RowCtx<'a> {
+    cfg: &'a Config,
+    cols: &'a Columns,
+    names: &'a [String],
+    nfields: usize,
+    file: u32,
+    severities: HashMap<Rule, Severity>,
+}
+
+impl RowCtx<'_> {
+    fn reason(&self, rule: Rule, message: String) -> Reason {
+        Reason {
+            rule,
+            severity: *self.severities.get(&rule).unwrap_or(&rule.default_severity()),
+            message,
+        }
+    }
+}
+
+fn field<'r>(rec: &'r csv::ByteRecord, i: usize) -> &'r str {
+    std::str::from_utf8(rec.get(i).unwrap_or(b"")).unwrap_or("")
+}
+
+fn record_strings(rec: &csv::ByteRecord) -> Vec<String> {
+    rec.iter()
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect()
+}
+
+/// Build the station id into `out`; false when every part is empty.
+fn build_id(parts: &[(usize, IdPart)], rec: &csv::ByteRecord, sep: &str, out: &mut String) -> bool {
+    out.clear();
+    let mut any = false;
+    for (k, (i, p)) in parts.iter().enumerate() {
+        if k > 0 {
+            out.push_str(sep);
+        }
+        let raw = field(rec, *i);
+        any |= !raw.trim().is_empty();
+        p.render(raw, out);
+    }
+    any
+}
+
+/// Parse and check one row. Returns Ok(counts, warnings) for an accepted
+/// sheet, Err(reasons) for a rejected one; `Ok(None)` for a station listed
+/// without a sheet.
+#[allow(clippy::type_complexity)]
+fn check_row(
+    ctx: &RowCtx<'_>,
+    rec: &csv::ByteRecord,
+    station: &str,
+) -> Result<Option<(RowCounts, Vec<Reason>)>, (Vec<Reason>, Option<u64>)> {
+    let mut errors = Vec::new();
+    let cols = ctx.cols;
+    let mut empty_fields: Vec<&str> = Vec::new();
+    let mut filled = 0usize;
+    let mut parse = |idxs: &[usize], what: &str, errors: &mut Vec<Reason>, is_vote: bool| -> Option<u64> {
+        let mut sum = 0u64;
+        let mut ok = true;
+        let mut empty = false;
+        for &i in idxs {
+            match parse_field(rec.get(i).unwrap_or(b"")) {
+                Num::Value(v) => sum += v,
+                Num::Empty => empty = true,
+                Num::Bad(s) => {
+                    ok = false;
+                    errors.push(ctx.reason(
+                        Rule::CountUnparseable,
+                        format!("{what} (column {:?}) is {s:?}, not a whole number", col_name(ctx, i)),
+                    ));
+                }
+                Num::Negative(s) => {
+                    ok = false;
+                    errors.push(ctx.reason(
+                        Rule::CountNegative,
+                        format!("{what} (column {:?}) is negative: {s}", col_name(ctx, i)),
+                    ));
+                }
+            }
+        }
+        if empty {
+            if is_vote {
+                empty_fields.push(match what {
+                    "registered" => "registered",
+                    _ => "a count",
+                });
+            }
+            return None;
+        }
+        if is_vote {
+            filled += 1;
+        }
+        if ok { Some(sum) } else { None }
+    };
+    let mut options = Vec::with_capacity(cols.options.len());
+    let mut any_bad_option = false;
+    for (o, idxs) in cols.options.iter().enumerate() {
+        match parse(idxs, &ctx.cfg.options[o].key, &mut errors, true) {
+            Some(v) => options.push(v),
+            None => {
+                any_bad_option = true;
+                options.push(0);
+            }
+        }
+    }
+    const NAMES: [&str; 6] = ["registered", "valid", "null", "blank", "ballots", "issued"];
+    let mut extras = [None; 6];
+    let mut extra_bad = [false; 6];
+    for (k, spec) in cols.extras.iter().enumerate() {
+        if let Some(idxs) = spec {
+            extras[k] = parse(idxs, NAMES[k], &mut errors, k != 0);
+            extra_bad[k] = extras[k].is_none();
+        }
+    }
+    let vote_fields = cols.options.len()
+        + cols.extras[1..].iter().filter(|s| s.is_some()).count();
+    let n_empty = empty_fields.len();
+    if n_empty > 0 {
+        if n_empty == vote_fields && errors.is_empty() && ctx.cfg.input.empty == Empty::Missing {
+            return Ok(None);
+        }
+        let msg = if ctx.cfg.input.empty == Empty::Error {
+            format!("{n_empty} count field(s) empty; the config says empty counts are errors")
+        } else {
+            format!(
+                "{n_empty} of {vote_fields} count fields empty and {filled} filled: a sheet is either whole or missing"
+            )
+        };
+        errors.push(ctx.reason(Rule::CountEmpty, msg));
+    }
+    let _ = station;
+    if !errors.is_empty() || any_bad_option || extra_bad[1..].iter().any(|b| *b) {
+        if errors.is_empty() {
+            errors.push(ctx.reason(Rule::CountEmpty, "a count is empty".into()));
+        }
+        return Err((errors, extras[0]));
+    }
+    let opt_sum: u64 = options.iter().sum();
+    let mut warnings = Vec::new();
+    let push = |rule: Rule, msg: String, errors: &mut Vec<Reason>, warnings: &mut Vec<Reason>| {
+        let r = ctx.reason(rule, msg);
+        if r.severity == Severity::Error {
+            errors.push(r);
+        } else {
+            warnings.push(r);
+        }
+    };
+    let [registered, valid, null, blank, ballots, issued] = extras;
+    if let Some(v) = valid {
+        if v != opt_sum {
+            push(
+                Rule::OptionsSum,
+                format!("options add up to {opt_sum} but the sheet prints {v} valid votes"),
+                &mut errors,
+                &mut warnings,
+            );
+        }
+    }
+    let valid_or_sum = valid.unwrap_or(opt_sum);
+    let cast = valid_or_sum + null.unwrap_or(0) + blank.unwrap_or(0);
+    if let Some(b) = ballots {
+        if b != cast {
+            let parts = if blank.is_some() {
+                "valid + null + blank"
+            } else if null.is_some() {
+                "valid + null"
+            } else {
+                "valid"
+            };
+            push(
+                Rule::BallotsMismatch,
+                format!("{parts} = {cast} but the sheet prints {b} ballots"),
+                &mut errors,
+                &mut warnings,
+            );
+        }
+    }
+    if let Some(reg) = registered {
+        let (what, n) = match (ballots, issued) {
+            (Some(b), Some(i)) if i > b => ("ballots issued", i),
+            (Some(b), _) => ("ballots", b),
+            (None, Some(i)) => ("ballots issued", i),
+            (None, None) => ("votes cast", cast),
+        };
+        if n > reg {
+            push(
+                Rule::BallotsOverRegistered,
+                format!("{what} {n} exceed the {reg} registered voters"),
+                &mut errors,
+                &mut warnings,
+            );
+        } else if reg > 0 && n == reg {
+            push(
+                Rule::FullTurnout,
+                format!("{what} {n} equal the registered voters: 100% turnout"),
+                &mut errors,
+                &mut warnings,
+            );
+        }
+    }
+    if opt_sum >= 10 {
+        if let Some(o) = options.iter().position(|&v| v == opt_sum) {
+            push(
+                Rule::Unanimous,
+                format!("{} has all {opt_sum} valid votes", ctx.cfg.options[o].key),
+                &mut errors,
+                &mut warnings,
+            );
+        }
+    }
+    let big = options
+        .iter()
+        .chain(extras.iter().flatten())
+        .any(|&v| v > u64::from(u32::MAX));
+    if big {
+        errors.push(ctx.reason(
+            Rule::CountUnparseable,
+            "a count exceeds 4,294,967,295: not a polling-station figure".into(),
+        ));
+    }
+    if !errors.is_empty() {
+        errors.extend(warnings);
+        return Err((errors, registered));
+    }
+    Ok(Some((RowCounts { options, extras }, warnings)))
+}
+
+fn col_name<'a>(ctx: &'a RowCtx<'_>, i: usize) -> &'a str {
+    ctx.names.get(i).map_or("", String::as_str)
+}
+
+fn parse_chunk(
+    ctx: &RowCtx<'_>,
+    text: &[u8],
+    header: &Header,
+    range: (usize, usize),
+    first_line: u64,
+) -> Chunk {
+    let cfg = ctx.cfg;
+    let cols = ctx.cols;
+    let nlevels = cols.levels.len();
+    let mut out = Chunk {
+        sheets: Sheets::with_shape(nlevels, cols.options.len(), present(cfg)),
+        units: vec![Units::default(); nlevels],
+        flags: Vec::new(),
+        quarantine: Vec::new(),
+        missing: Vec::new(),
+        rows: 0,
+    };
+    let slice = &text[range.0..range.1];
+    let mut rdr = csv_builder(cfg).from_reader(slice);
+    let mut rec = csv::ByteRecord::new();
+    let mut id = String::new();
+    let mut code = String::new();
+    let mut line = first_line;
+    let mut counted_to = 0usize;
+    let mut geo = vec![0u32; nlevels];
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                // The csv crate only fails on I/O or invalid UTF-8 in string
+                // records; neither happens on an in-memory byte record. Stop
+                // the chunk with a quarantine entry rather than loop.
+                out.quarantine.push(Quarantined {
+                    source: Provenance {
+                        file: ctx.file,
+                        line,
+                        offset: (range.0 + counted_to) as u64,
+                    },
+                    station: None,
+                    reasons: vec![ctx.reason(Rule::FieldCount, format!("unreadable row: {e}"))],
+                    record: Vec::new(),
+                });
+                out.rows += 1;
+                break;
+            }
+        }
+        let start = rec.position().map_or(counted_to, |p| p.byte() as usize);
+        line += memchr::memchr_iter(header.eol, &slice[counted_to..start.max(counted_to)]).count() as u64;
+        counted_to = start.max(counted_to);
+        out.rows += 1;
+        let source = Provenance {
+            file: ctx.file,
+            line,
+            offset: (range.0 + start) as u64,
+        };
+        let has_id = build_id(&cols.id, &rec, &cfg.station.separator, &mut id);
+        let mut pre = Vec::new();
+        if rec.len() != ctx.nfields {
+            pre.push(ctx.reason(
+                Rule::FieldCount,
+                format!("{} fields where the header has {}", rec.len(), ctx.nfields),
+            ));
+        }
+        if let Some((i, f)) = rec.iter().enumerate().find(|(_, f)| f.len() > MAX_FIELD) {
+            pre.push(ctx.reason(
+                Rule::FieldTooLong,
+                format!(
+                    "field {} ({:?}) is {} bytes long, over the {MAX_FIELD}-byte limit",
+                    i + 1,
+                    header.names.get(i).map_or("", String::as_str),
+                    f.len()
+                ),
+            ));
+        }
+        if !has_id {
+            pre.push(ctx.reason(
+                Rule::MissingStation,
+                "the station id columns are empty".to_string(),
+            ));
+        }
+        let station = if has_id { Some(id.clone()) } else { None };
+        if !pre.is_empty() {
+            out.quarantine.push(Quarantined {
+                source,
+                station,
+                reasons: pre,
+                record: record_strings(&rec),
+            });
+            continue;
+        }
+        for (l, (parts, name_col)) in cols.levels.iter().enumerate() {
+            build_id(parts, &rec, "/", &mut code);
+            let name = name_col.map_or("", |i| field(&rec, i).trim());
+            geo[l] = out.units[l].intern(&code, name);
+        }
+        match check_row(ctx, &rec, &id) {
+            Ok(Some((counts, warnings))) => {
+                let s = &mut out.sheets;
+                let row = s.len();
+                s.station.push(&id);
+                for (l, g) in geo.iter().enumerate() {
+                    s.geo[l].push(*g);
+                }
+                for (o, v) in counts.options.iter().enumerate() {
+                    s.votes[o].push(*v as u32);
+                }
+                let cols6 = [
+                    &mut s.registered,
+                    &mut s.valid,
+                    &mut s.null,
+                    &mut s.blank,
+                    &mut s.ballots,
+                    &mut s.issued,
+                ];
+                for (col, v) in cols6.into_iter().zip(counts.extras) {
+                    if let (Some(c), Some(v)) = (col.as_mut(), v) {
+                        c.push(v as u32);
+                    }
+                }
+                s.source.push(source);
+                for w in warnings {
+                    out.flags.push(Flag { sheet: row, reason: w });
+                }
+            }
+            Ok(None) => {
+                let reg = cols.extras[0]
+                    .as_ref()
+                    .and_then(|idxs| match parse_field(rec.get(idxs[0]).unwrap_or(b"")) {
+                        Num::Value(v) => u32::try_from(v).ok(),
+                        _ => None,
+                    });
+                out.missing.push(MissingSheet {
+                    station: id.clone(),
+                    geo: geo.clone(),
+                    registered: reg,
+                    source,
+                });
+            }
+            Err((reasons, _)) => out.quarantine.push(Quarantined {
+                source,
+                station,
+                reasons,
+                record: record_strings(&rec),
+            }),
+        }
+    }
+    out
+}
+
+fn severities(cfg: &Config) -> HashMap<Rule, Severity> {
+    Rule::ALL.iter().map(|&r| (r, cfg.severity(r))).collect()
+}
+
+fn read_wide(
+    cfg: &Config,
+    ds: &mut Dataset,
+    file: u32,
+    text: &[u8],
+    header: &Header,
+    progress: &dyn Progress,
+) -> Result<u64, Error> {
+    let ctx = RowCtx {
+        cfg,
+        cols: &header.cols,
+        names: &header.names,
+        nfields: header.names.len(),
+        file,
+        severities: severities(cfg),
+    };
+    let body = &text[header.body_start.min(text.len())..];
+    let threads = rayon::current_num_threads();
+    let bounds = chunk_bounds(body, header.eol, threads * 4, 1 << 20);
+    // Line number at the start of each chunk: the header's lines plus the
+    // line ends in the chunks before.
+    let header_lines = 1 + memchr::memchr_iter(header.eol, &text[..header.body_start])
+        .count()
+        .saturating_sub(1) as u64;
+    let ends: Vec<u64> = bounds
+        .par_iter()
+        .map(|&(a, b)| memchr::memchr_iter(header.eol, &body[a..b]).count() as u64)
+        .collect();
+    let mut firsts = Vec::with_capacity(bounds.len());
+    let mut acc = header_lines + 1;
+    for e in &ends {
+        firsts.push(acc);
+        acc += e;
+    }
+    let base = header.body_start;
+    let chunks: Vec<Chunk> = bounds
+        .par_iter()
+        .zip(firsts.par_iter())
+        .map(|(&(a, b), &first)| {
+            let c = parse_chunk(&ctx, text, header, (base + a, base + b), first);
+            progress.advance((b - a) as u64);
+            c
+        })
+        .collect();
+    Ok(merge_chunks(ds, chunks))
+}
+
+fn merge_chunks(ds: &mut Dataset, chunks: Vec<Chunk>) -> u64 {
+    let mut rows = 0;
+    for c in chunks {
+        let map: Vec<Vec<u32>> = c
+            .units
+            .iter()
+            .enumerate()
+            .map(|(l, u)| {
+                (0..u.len())
+                    .map(|i| ds.units[l].intern(&u.codes[i], &u.names[i]))
+                    .collect()
+            })
+            .collect();
+        let offset = ds.sheets.len();
+        ds.sheets.append(&c.sheets, &map);
+        ds.flags.extend(c.flags.into_iter().map(|mut f| {
+            f.sheet += offset;
+            f
+        }));
+        ds.quarantine.extend(c.quarantine);
+        ds.missing.extend(c.missing.into_iter().map(|mut m| {
+            for (l, g) in m.geo.iter_mut().enumerate() {
+                *g = map[l][*g as usize];
+            }
+            m
+        }));
+        rows += c.rows;
+    }
+    rows
+}
+
+/// Long shape: rows are (station, option, votes); per-station columns repeat
+/// on each row. Rows are grouped by station into one sheet each, then go
+/// through the same checks as wide rows.
+fn read_long(
+    cfg: &Config,
+    ds: &mut Dataset,
+    file: u32,
+    text: &[u8],
+    header: &Header,
+    progress: &dyn Progress,
+) -> Result<u64, Error> {
+    let cols = &header.cols;
+    let (Some(oc), Some(vc)) = (cols.long_option, cols.long_votes) else {
+        return Ok(0);
+    };
+    let body = &text[header.body_start.min(text.len())..];
+    let mut rdr = csv_builder(cfg).from_reader(body);
+    let mut rec = csv::ByteRecord::new();
+    let value_of: HashMap<&str, usize> = cfg
+        .options
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.value.as_deref().unwrap_or(&o.key), i))
+        .collect();
+    // Per station: its rows, in order.
+    struct Group {
+        rows: Vec<(csv::ByteRecord, Provenance)>,
+        problems: Vec<String>,
+    }
+    let mut order: Vec<String> = Vec::new();
+    let mut groups: HashMap<String, Group> = HashMap::new();
+    let mut bad_rows: Vec<(csv::ByteRecord, Provenance, Vec<Reason>)> = Vec::new();
+    let mut id = String::new();
+    let mut line = 1 + memchr::memchr_iter(header.eol, &text[..header.body_start]).count() as u64;
+    let mut counted = 0usize;
+    let sev = severities(cfg);
+    let reason = |rule: Rule, message: String| Reason {
+        rule,
+        severity: sev[&rule],
+        message,
+    };
+    while rdr.read_byte_record(&mut rec).unwrap_or(false) {
+        let start = rec.position().map_or(counted, |p| p.byte() as usize);
+        line += memchr::memchr_iter(header.eol, &body[counted..start.max(counted)]).count() as u64;
+        counted = start.max(counted);
+        let source = Provenance {
+            file,
+            line,
+            offset: (header.body_start + start) as u64,
+        };
+        if rec.len() != header.names.len() {
+            let r = reason(
+                Rule::FieldCount,
+                format!("{} fields where the header has {}", rec.len(), header.names.len()),
+            );
+            bad_rows.push((rec.clone(), source, vec![r]));
+            continue;
+        }
+        if !build_id(&cols.id, &rec, &cfg.station.separator, &mut id) {
+            let r = reason(Rule::MissingStation, "the station id columns are empty".into());
+            bad_rows.push((rec.clone(), source, vec![r]));
+            continue;
+        }
+        let g = groups.entry(id.clone()).or_insert_with(|| {
+            order.push(id.clone());
+            Group {
+                rows: Vec::new(),
+                problems: Vec::new(),
+            }
+        });
+        let opt = field(&rec, oc).trim();
+        if !value_of.contains_key(opt) {
+            g.problems.push(format!(
+                "line {line}: option {opt:?} is not in the config{}",
+                suggest(opt, value_of.keys().copied())
+            ));
+        }
+        g.rows.push((rec.clone(), source));
+    }
+    progress.advance(body.len() as u64);
+    // Assemble each station into a synthetic wide record and check it.
+    let n = cfg.options.len();
+    let mut synth_names: Vec<String> = cfg.options.iter().map(|o| o.key.clone()).collect();
+    synth_names.extend(header.names.iter().cloned());
+    let synth_cols = Columns {
+        id: Vec::new(),
+        levels: Vec::new(),
+        options: (0..n).map(|i| vec![i]).collect(),
+        extras: header
+            .cols
+            .extras
+            .clone()
+            .map(|o| o.map(|v| v.into_iter().map(|i| i + n).collect())),
+        long_option: None,
+        long_votes: None,
+    };
+    let ctx = RowCtx {
+        cfg,
+        cols: &synth_cols,
+        names: &synth_names,
+        nfields: synth_names.len(),
+        file,
+        severities: sev.clone(),
+    };
+    let mut chunk = Chunk {
+        sheets: Sheets::with_shape(cols.levels.len(), n, present(cfg)),
+        units: vec![Units::default(); cols.levels.len()],
+        flags: Vec::new(),
+        quarantine: Vec::new(),
+        missing: Vec::new(),
+        rows: 0,
+    };
+    let mut code = String::new();
+    for st in &order {
+        let Some(g) = groups.remove(st) else { continue };
+        chunk.rows += 1;
+        let first = &g.rows[0];
+        let mut problems = g.problems;
+        let mut votes: Vec<Option<Vec<u8>>> = vec![None; n];
+        for (r, src) in &g.rows {
+            for k in header.cols.extras.iter().flatten().flatten() {
+                if r.get(*k).map(<[u8]>::trim_ascii) != first.0.get(*k).map(<[u8]>::trim_ascii) {
+                    problems.push(format!(
+                        "line {}: {:?} differs from line {}",
+                        src.line,
+                        header.names[*k],
+                        first.1.line
+                    ));
+                }
+            }
+            if let Some(&o) = value_of.get(field(r, oc).trim()) {
+                let v = r.get(vc).unwrap_or(b"").trim_ascii().to_vec();
+                match &votes[o] {
+                    Some(prev) if *prev != v => problems.push(format!(
+                        "line {}: option {} given twice with different votes",
+                        src.line, cfg.options[o].key
+                    )),
+                    _ => votes[o] = Some(v),
+                }
+            }
+        }
+        for (o, v) in votes.iter().enumerate() {
+            if v.is_none() && problems.is_empty() && ctx.cfg.input.empty == Empty::Error {
+                problems.push(format!("no row for option {}", cfg.options[o].key));
+            }
+        }
+        let mut synth = csv::ByteRecord::new();
+        for v in &votes {
+            synth.push_field(v.as_deref().unwrap_or(b""));
+        }
+        for f in first.0.iter() {
+            synth.push_field(f);
+        }
+        let record: Vec<String> = g
+            .rows
+            .iter()
+            .flat_map(|(r, _)| record_strings(r))
+            .collect();
+        if !problems.is_empty() {
+            chunk.quarantine.push(Quarantined {
+                source: first.1,
+                station: Some(st.clone()),
+                reasons: problems
+                    .into_iter()
+                    .map(|p| reason(Rule::LongShape, p))
+                    .collect(),
+                record,
+            });
+            continue;
+        }
+        let mut geo = Vec::new();
+        for (l, (parts, name_col)) in cols.levels.iter().enumerate() {
+            build_id(parts, &first.0, "/", &mut code);
+            let name = name_col.map_or("", |i| field(&first.0, i).trim());
+            geo.push(chunk.units[l].intern(&code, name));
+        }
+        match check_row(&ctx, &synth, st) {
+            Ok(Some((counts, warnings))) => {
+                let s = &mut chunk.sheets;
+                let row = s.len();
+                s.station.push(st);
+                for (l, gv) in geo.iter().enumerate() {
+                    s.geo[l].push(*gv);
+                }
+                for (o, v) in counts.options.iter().enumerate() {
+                    s.votes[o].push(*v as u32);
+                }
+                let cols6 = [
+                    &mut s.registered,
+                    &mut s.valid,
+                    &mut s.null,
+                    &mut s.blank,
+                    &mut s.ballots,
+                    &mut s.issued,
+                ];
+                for (col, v) in cols6.into_iter().zip(counts.extras) {
+                    if let (Some(c), Some(v)) = (col.as_mut(), v) {
+                        c.push(v as u32);
+                    }
+                }
+                s.source.push(first.1);
+                for w in warnings {
+                    chunk.flags.push(Flag { sheet: row, reason: w });
+                }
+            }
+            Ok(None) => chunk.missing.push(MissingSheet {
+                station: st.clone(),
+                geo,
+                registered: None,
+                source: first.1,
+            }),
+            Err((reasons, _)) => chunk.quarantine.push(Quarantined {
+                source: first.1,
+                station: Some(st.clone()),
+                reasons,
+                record,
+            }),
+        }
+    }
+    for (r, source, reasons) in bad_rows {
+        chunk.rows += 1;
+        chunk.quarantine.push(Quarantined {
+            source,
+            station: None,
+            reasons,
+            record: record_strings(&r),
+        });
+    }
+    Ok(merge_chunks(ds, vec![chunk]))
+}
+
+/// JSON Lines: each line one flat object; keys are column names. The lines
+/// are turned into CSV with a header of every key seen, so that they pass
+/// through the same reader and checks as CSV.
+fn jsonl_to_csv(cfg: &Config, name: &str, text: &[u8]) -> Result<(Vec<u8>, Header), Error> {
+    let mut keys: Vec<String> = Vec::new();
+    let mut key_index: HashMap<String, usize> = HashMap::new();
+    let mut rows: Vec<Vec<(usize, String)>> = Vec::new();
+    for (n, line) in text.split(|&b| b == b'\n').enumerate() {
+        let line = line.trim_ascii();
+        if line.is_empty() {
+            continue;
+        }
+        let mut row = Vec::new();
+        match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(line) {
+            Ok(obj) => {
+                for (k, v) in obj {
+                    let i = *key_index.entry(k.clone()).or_insert_with(|| {
+                        keys.push(k.clone());
+                        keys.len() - 1
+                    });
+                    let s = match v {
+                        serde_json::Value::Null => String::new(),
+                        serde_json::Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    row.push((i, s));
+                }
+            }
+            Err(e) => {
+                // Keep the line: it becomes a one-field row, quarantined
+                // for its field count with the JSON error in the record.
+                row.push((usize::MAX, format!("line {}: invalid JSON: {e}", n + 1)));
+            }
+        }
+        rows.push(row);
+    }
+    let delim = cfg.input.delimiter.as_bytes()[0];
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(delim)
+        .flexible(true)
+        .from_writer(Vec::new());
+    let io = |e: csv::Error| Error::Input {
+        file: name.to_string(),
+        message: e.to_string(),
+    };
+    w.write_record(&keys).map_err(io)?;
+    for row in rows {
+        if row.first().is_some_and(|(i, _)| *i == usize::MAX) {
+            w.write_record(row.iter().map(|(_, s)| s.as_str())).map_err(io)?;
+            continue;
+        }
+        let mut fields = vec![String::new(); keys.len()];
+        for (i, s) in row {
+            fields[i] = s;
+        }
+        w.write_record(&fields).map_err(io)?;
+    }
+    let out = w.into_inner().map_err(|e| Error::Input {
+        file: name.to_string(),
+        message: e.to_string(),
+    })?;
+    let header = read_header(cfg, name, &out)?;
+    Ok((out, header))
+}
+
+/// Re-read the original fields of a row from its file buffer.
+fn original_record(buffers: &[(Vec<u8>, Header)], cfg: &Config, p: &Provenance) -> Vec<String> {
+    let Some((text, _)) = buffers.get(p.file as usize) else {
+        return Vec::new();
+    };
+    let from = (p.offset as usize).min(text.len());
+    let mut rdr = csv_builder(cfg).from_reader(&text[from..]);
+    let mut rec = csv::ByteRecord::new();
+    match rdr.read_byte_record(&mut rec) {
+        Ok(true) => record_strings(&rec),
+        _ => Vec::new(),
+    }
+}
+
+/// Same station twice: identical copies merge into the first (flagged);
+/// copies that disagree all go to the quarantine as a conflict, none counted.
+fn resolve_duplicates(cfg: &Config, ds: &mut Dataset, buffers: &[(Vec<u8>, Header)]) {
+    let n = ds.sheets.len();
+    let mut first: HashMap<&str, usize> = HashMap::with_capacity(n);
+    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+    for i in 0..n {
+        let st = ds.sheets.station.get(i);
+        match first.get(st) {
+            Some(&f) => groups.entry(f).or_insert_with(|| vec![f]).push(i),
+            None => {
+                first.insert(st, i);
+            }
+        }
+    }
+    if groups.is_empty() {
+        return;
+    }
+    let sev = severities(cfg);
+    let mut keep = vec![true; n];
+    let mut new_flags = Vec::new();
+    let mut new_q = Vec::new();
+    let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
+    groups.sort();
+    for g in groups {
+        let all_same = g.iter().all(|&i| ds.sheets.same_numbers(g[0], i));
+        if all_same {
+            for &i in &g[1..] {
+                keep[i] = false;
+                new_flags.push((
+                    g[0],
+                    Reason {
+                        rule: Rule::DuplicateMerged,
+                        severity: sev[&Rule::DuplicateMerged],
+                        message: format!(
+                            "identical copy at {} merged into this sheet",
+                            ds.locate(&ds.sheets.source[i])
+                        ),
+                    },
+                ));
+            }
+        } else {
+            for &i in &g {
+                keep[i] = false;
+                let others: Vec<String> = g
+                    .iter()
+                    .filter(|&&j| j != i)
+                    .map(|&j| ds.locate(&ds.sheets.source[j]))
+                    .collect();
+                new_q.push(Quarantined {
+                    source: ds.sheets.source[i],
+                    station: Some(ds.sheets.station.get(i).to_string()),
+                    reasons: vec![Reason {
+                        rule: Rule::Conflict,
+                        severity: Severity::Error,
+                        message: format!(
+                            "station appears {} times with different numbers; other copies at {}",
+                            g.len(),
+                            others.join(", ")
+                        ),
+                    }],
+                    record: original_record(buffers, cfg, &ds.sheets.source[i]),
+                });
+            }
+        }
+    }
+    drop(first);
+    remove_sheets(ds, &keep);
+    // Flags on the kept sheets point at their new indices.
+    let new_index = reindex(&keep);
+    for (i, r) in new_flags {
+        if let Some(j) = new_index[i] {
+            ds.flags.push(Flag { sheet: j, reason: r });
+        }
+    }
+    ds.quarantine.extend(new_q);
+}
+
+fn reindex(keep: &[bool]) -> Vec<Option<usize>> {
+    let mut next = 0;
+    keep.iter()
+        .map(|&k| {
+            if k {
+                next += 1;
+                Some(next - 1)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// Remove sheets (keep[i] == false) and the flags on them.
+fn remove_sheets(ds: &mut Dataset, keep: &[bool]) {
+    let idx = reindex(keep);
+    ds.flags.retain_mut(|f| match idx[f.sheet] {
+        Some(j) => {
+            f.sheet = j;
+            true
+        }
+        None => false,
+    });
+    ds.sheets.retain_mask(keep);
+}
+
+fn check_registry(cfg: &Config, ds: &mut Dataset, reg: &Registry, buffers: &[(Vec<u8>, Header)]) {
+    if !reg.knows_stations() {
+        return;
+    }
+    let n = ds.sheets.len();
+    let mut keep = vec![true; n];
+    let mut q = Vec::new();
+    let sev = cfg.severity(Rule::UnknownStation);
+    for (i, k) in keep.iter_mut().enumerate() {
+        let st = ds.sheets.station.get(i);
+        if !reg.has_station(st) {
+            let r = Reason {
+                rule: Rule::UnknownStation,
+                severity: sev,
+                message: format!("station {st:?} is not in the registry"),
+            };
+            if sev == Severity::Error {
+                *k = false;
+                q.push(Quarantined {
+                    source: ds.sheets.source[i],
+                    station: Some(st.to_string()),
+                    reasons: vec![r],
+                    record: original_record(buffers, cfg, &ds.sheets.source[i]),
+                });
+            } else {
+                ds.flags.push(Flag { sheet: i, reason: r });
+            }
+        }
+    }
+    if !q.is_empty() {
+        remove_sheets(ds, &keep);
+        ds.quarantine.extend(q);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_respect_quotes() {
+        let body = b"a,\"x\ny\",1\nb,2,3\nc,\"p\nq\",4\nd,5,6";
+        for min in 1..12 {
+            let b = chunk_bounds(body, b'\n', 100, min);
+            let joined: Vec<u8> = b.iter().flat_map(|&(s, e)| body[s..e].to_vec()).collect();
+            assert_eq!(joined, body.to_vec());
+            for &(_, e) in &b {
+                let q = body[..e].iter().filter(|&&c| c == b'"').count();
+                assert_eq!(q % 2, 0, "split inside quotes at {e} (min {min})");
+                assert!(e == body.len() || body[e - 1] == b'\n');
+            }
+        }
+    }
+
+    #[test]
+    fn parse_numbers() {
+        assert!(matches!(parse_field(b" 42 "), Num::Value(42)));
+        assert!(matches!(parse_field(b""), Num::Empty));
+        assert!(matches!(parse_field(b"-3"), Num::Negative(_)));
+        assert!(matches!(parse_field(b"-0"), Num::Value(0)));
+        assert!(matches!(parse_field(b"1.5"), Num::Bad(_)));
+        assert!(matches!(parse_field(b"1,234"), Num::Bad(_)));
+        assert!(matches!(parse_field(b"abc"), Num::Bad(_)));
+        assert!(matches!(parse_field(b"99999999999999"), Num::Bad(_)));
+    }
+}

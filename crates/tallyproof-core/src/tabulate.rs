@@ -1,0 +1,221 @@
+//! Totals and shares per option at any level of the geography, with
+//! coverage: sheets in hand over stations known, registered voters covered
+//! over registered voters known.
+//!
+//! Coverage needs a denominator from outside the sheets: a registry, or the
+//! national figures in the config. Without one it is unknown (`None`), never
+//! 100%.
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::model::Dataset;
+use crate::registry::Registry;
+
+/// The totals of one unit (or of the nation).
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitTotals {
+    /// The unit code (empty for the nation).
+    pub code: String,
+    /// The unit name, when known.
+    pub name: String,
+    /// Accepted sheets in the unit.
+    pub sheets: u64,
+    /// Stations listed in the input without a sheet.
+    pub listed_without_sheet: u64,
+    /// Stations known in the unit (registry or config), when known.
+    pub stations_known: Option<u64>,
+    /// sheets / stations_known.
+    pub sheet_coverage: Option<f64>,
+    /// Registered voters at the stations with a sheet, when the sheets carry them.
+    pub registered_in_sheets: Option<u64>,
+    /// Registered voters known in the unit (registry or config).
+    pub registered_known: Option<u64>,
+    /// registered_in_sheets / registered_known.
+    pub voter_coverage: Option<f64>,
+    /// Votes per option (config order).
+    pub votes: Vec<u64>,
+    /// Each option's share of the options' total (valid votes).
+    pub shares: Vec<Option<f64>>,
+    /// The sum of the options.
+    pub valid: u64,
+    /// Null ballots, when the sheets carry them.
+    pub null: Option<u64>,
+    /// Blank ballots, when the sheets carry them.
+    pub blank: Option<u64>,
+    /// Votes cast: ballots if printed, else valid + null + blank.
+    pub cast: u64,
+    /// Turnout numerator (ballots issued where printed, else cast) over
+    /// registered_in_sheets.
+    pub turnout: Option<f64>,
+}
+
+/// A tabulation at one level.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tabulation {
+    /// The level key; `None` for the national total.
+    pub level: Option<String>,
+    /// Option keys.
+    pub options: Vec<String>,
+    /// Where the station and voter denominators come from.
+    pub denominator: String,
+    /// One row per unit, ordered by code (the nation alone when national).
+    pub units: Vec<UnitTotals>,
+}
+
+fn ratio(a: Option<u64>, b: Option<u64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0 => Some(a as f64 / b as f64),
+        _ => None,
+    }
+}
+
+/// Tabulate at `level` (index into the config's levels), or nationally when
+/// `None`.
+pub fn tabulate(
+    cfg: &Config,
+    ds: &Dataset,
+    registry: Option<&Registry>,
+    level: Option<usize>,
+) -> Tabulation {
+    let s = &ds.sheets;
+    let nunits = level.map_or(1, |l| ds.units[l].len());
+    let unit_of = |i: usize| level.map_or(0, |l| s.geo[l][i] as usize);
+    let nopt = ds.options.len();
+    let mut votes = vec![vec![0u64; nopt]; nunits];
+    let mut sheets = vec![0u64; nunits];
+    let mut reg = vec![0u64; nunits];
+    let mut null = vec![0u64; nunits];
+    let mut blank = vec![0u64; nunits];
+    let mut cast = vec![0u64; nunits];
+    let mut issued = vec![0u64; nunits];
+    for i in 0..s.len() {
+        let u = unit_of(i);
+        sheets[u] += 1;
+        for (o, col) in s.votes.iter().enumerate() {
+            votes[u][o] += u64::from(col[i]);
+        }
+        if let Some(r) = &s.registered {
+            reg[u] += u64::from(r[i]);
+        }
+        if let Some(n) = &s.null {
+            null[u] += u64::from(n[i]);
+        }
+        if let Some(b) = &s.blank {
+            blank[u] += u64::from(b[i]);
+        }
+        cast[u] += s.cast(i);
+        issued[u] += s.turnout_numerator(i);
+    }
+    let mut listed = vec![0u64; nunits];
+    for m in &ds.missing {
+        listed[level.map_or(0, |l| m.geo[l] as usize)] += 1;
+    }
+    let known_level = match (registry, level) {
+        (Some(r), Some(l)) => r.level(l),
+        _ => None,
+    };
+    let denominator = match (registry, level) {
+        (Some(r), None) => format!("registry {}", r.path),
+        (Some(r), Some(l)) if r.level(l).is_some() => format!("registry {}", r.path),
+        (Some(_), Some(_)) => "unknown: the registry does not describe this level".into(),
+        (None, None) if cfg.election.stations_total.is_some() => {
+            "config [election] stations_total / registered_total".into()
+        }
+        _ => "unknown: no registry given".into(),
+    };
+    let mut units = Vec::with_capacity(nunits);
+    for u in 0..nunits {
+        let (code, name) = match level {
+            Some(l) => (ds.units[l].codes[u].clone(), ds.units[l].names[u].clone()),
+            None => (String::new(), String::new()),
+        };
+        let (stations_known, registered_known) = match (registry, level) {
+            (Some(r), None) => (Some(r.national().stations), r.national().registered),
+            (Some(_), Some(_)) => match known_level.and_then(|m| m.get(&code)) {
+                Some(k) => (Some(k.stations), k.registered),
+                None if known_level.is_some() => (Some(0), Some(0)),
+                None => (None, None),
+            },
+            (None, None) => (cfg.election.stations_total, cfg.election.registered_total),
+            (None, Some(_)) => (None, None),
+        };
+        let registered_in_sheets = s.registered.as_ref().map(|_| reg[u]);
+        let valid: u64 = votes[u].iter().sum();
+        units.push(UnitTotals {
+            code,
+            name,
+            sheets: sheets[u],
+            listed_without_sheet: listed[u],
+            stations_known,
+            sheet_coverage: ratio(Some(sheets[u]), stations_known),
+            registered_in_sheets,
+            registered_known,
+            voter_coverage: ratio(registered_in_sheets, registered_known),
+            shares: votes[u]
+                .iter()
+                .map(|&v| ratio(Some(v), Some(valid)))
+                .collect(),
+            votes: votes[u].clone(),
+            valid,
+            null: s.null.as_ref().map(|_| null[u]),
+            blank: s.blank.as_ref().map(|_| blank[u]),
+            cast: cast[u],
+            turnout: ratio(Some(issued[u]), registered_in_sheets),
+        });
+    }
+    // Units the registry knows that have no sheet at all.
+    if let (Some(map), Some(_)) = (known_level, level) {
+        for (code, k) in map {
+            if !units.iter().any(|u| &u.code == code) {
+                units.push(UnitTotals {
+                    code: code.clone(),
+                    name: String::new(),
+                    sheets: 0,
+                    listed_without_sheet: 0,
+                    stations_known: Some(k.stations),
+                    sheet_coverage: ratio(Some(0), Some(k.stations)),
+                    registered_in_sheets: s.registered.as_ref().map(|_| 0),
+                    registered_known: k.registered,
+                    voter_coverage: ratio(s.registered.as_ref().map(|_| 0), k.registered),
+                    votes: vec![0; nopt],
+                    shares: vec![None; nopt],
+                    valid: 0,
+                    null: s.null.as_ref().map(|_| 0),
+                    blank: s.blank.as_ref().map(|_| 0),
+                    cast: 0,
+                    turnout: None,
+                });
+            }
+        }
+    }
+    units.sort_by(|a, b| natural_cmp(&a.code, &b.code));
+    Tabulation {
+        level: level.map(|l| ds.levels[l].clone()),
+        options: ds.options.clone(),
+        denominator,
+        units,
+    }
+}
+
+/// Order codes numerically where they are numbers ("2" before "10").
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let mut ai = a.split('/');
+    let mut bi = b.split('/');
+    loop {
+        match (ai.next(), bi.next()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some(x), Some(y)) => {
+                let c = match (x.parse::<u64>(), y.parse::<u64>()) {
+                    (Ok(p), Ok(q)) => p.cmp(&q).then(x.cmp(y)),
+                    _ => x.cmp(y),
+                };
+                if c != std::cmp::Ordering::Equal {
+                    return c;
+                }
+            }
+        }
+    }
+}

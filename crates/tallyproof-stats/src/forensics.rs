@@ -1,1 +1,0 @@
-//! Forensic tests on per-station counts.
