@@ -159,10 +159,16 @@ pub enum Encoding {
     #[default]
     Auto,
     /// UTF-8, with or without a byte-order mark.
-    #[serde(alias = "utf8")]
+    #[serde(rename = "utf-8", alias = "utf8")]
     Utf8,
     /// Windows-1252, a superset of the printable ISO-8859-1 (Latin-1).
-    #[serde(alias = "latin-1", alias = "latin1", alias = "iso-8859-1", alias = "cp1252")]
+    #[serde(
+        rename = "windows-1252",
+        alias = "latin-1",
+        alias = "latin1",
+        alias = "iso-8859-1",
+        alias = "cp1252"
+    )]
     Windows1252,
 }
 
@@ -467,7 +473,9 @@ impl Config {
             return Err(bad("the config names no [[options]]".into()));
         }
         if self.station.id.is_empty() {
-            return Err(bad("[station] id is empty: name the column(s) that identify a station".into()));
+            return Err(bad(
+                "[station] id is empty: name the column(s) that identify a station".into(),
+            ));
         }
         let d = self.input.delimiter.as_bytes();
         if d.len() != 1 {
@@ -500,7 +508,10 @@ impl Config {
         }
         for key in self.validation.severity.keys() {
             if Rule::from_name(key).is_none() {
-                let names: Vec<&str> = Rule::ALL.iter().flat_map(|r| [r.code(), r.slug()]).collect();
+                let names: Vec<&str> = Rule::ALL
+                    .iter()
+                    .flat_map(|r| [r.code(), r.slug()])
+                    .collect();
                 return Err(bad(format!(
                     "[validation.severity] names an unknown rule {key:?}{}",
                     suggest(key, names.iter().copied())

@@ -13,7 +13,11 @@ use crate::model::Dataset;
 /// Write the quarantine as CSV.
 pub fn write_csv<W: Write>(ds: &Dataset, out: W) -> Result<(), csv::Error> {
     let mut w = csv::WriterBuilder::new().flexible(true).from_writer(out);
-    let header: Vec<String> = ds.files.first().map(|f| f.header.clone()).unwrap_or_default();
+    let header: Vec<String> = ds
+        .files
+        .first()
+        .map(|f| f.header.clone())
+        .unwrap_or_default();
     let mut head = vec![
         "_file".to_string(),
         "_line".into(),

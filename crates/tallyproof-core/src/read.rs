@@ -133,7 +133,10 @@ fn decode(name: &str, raw: Vec<u8>, enc: Encoding) -> Result<(Vec<u8>, bool, &'s
         Encoding::Utf8 => match std::str::from_utf8(body) {
             Ok(_) => Ok((strip_bom(raw), gzip, "utf-8")),
             Err(e) => {
-                let line = 1 + body[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count();
+                let line = 1 + body[..e.valid_up_to()]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count();
                 Err(Error::Input {
                     file: name.to_string(),
                     message: format!(
@@ -396,7 +399,10 @@ impl RowCtx<'_> {
     fn reason(&self, rule: Rule, message: String) -> Reason {
         Reason {
             rule,
-            severity: *self.severities.get(&rule).unwrap_or(&rule.default_severity()),
+            severity: *self
+                .severities
+                .get(&rule)
+                .unwrap_or(&rule.default_severity()),
             message,
         }
     }
@@ -440,44 +446,48 @@ fn check_row(
     let cols = ctx.cols;
     let mut empty_fields: Vec<&str> = Vec::new();
     let mut filled = 0usize;
-    let mut parse = |idxs: &[usize], what: &str, errors: &mut Vec<Reason>, is_vote: bool| -> Option<u64> {
-        let mut sum = 0u64;
-        let mut ok = true;
-        let mut empty = false;
-        for &i in idxs {
-            match parse_field(rec.get(i).unwrap_or(b"")) {
-                Num::Value(v) => sum += v,
-                Num::Empty => empty = true,
-                Num::Bad(s) => {
-                    ok = false;
-                    errors.push(ctx.reason(
-                        Rule::CountUnparseable,
-                        format!("{what} (column {:?}) is {s:?}, not a whole number", col_name(ctx, i)),
-                    ));
-                }
-                Num::Negative(s) => {
-                    ok = false;
-                    errors.push(ctx.reason(
-                        Rule::CountNegative,
-                        format!("{what} (column {:?}) is negative: {s}", col_name(ctx, i)),
-                    ));
+    let mut parse =
+        |idxs: &[usize], what: &str, errors: &mut Vec<Reason>, is_vote: bool| -> Option<u64> {
+            let mut sum = 0u64;
+            let mut ok = true;
+            let mut empty = false;
+            for &i in idxs {
+                match parse_field(rec.get(i).unwrap_or(b"")) {
+                    Num::Value(v) => sum += v,
+                    Num::Empty => empty = true,
+                    Num::Bad(s) => {
+                        ok = false;
+                        errors.push(ctx.reason(
+                            Rule::CountUnparseable,
+                            format!(
+                                "{what} (column {:?}) is {s:?}, not a whole number",
+                                col_name(ctx, i)
+                            ),
+                        ));
+                    }
+                    Num::Negative(s) => {
+                        ok = false;
+                        errors.push(ctx.reason(
+                            Rule::CountNegative,
+                            format!("{what} (column {:?}) is negative: {s}", col_name(ctx, i)),
+                        ));
+                    }
                 }
             }
-        }
-        if empty {
+            if empty {
+                if is_vote {
+                    empty_fields.push(match what {
+                        "registered" => "registered",
+                        _ => "a count",
+                    });
+                }
+                return None;
+            }
             if is_vote {
-                empty_fields.push(match what {
-                    "registered" => "registered",
-                    _ => "a count",
-                });
+                filled += 1;
             }
-            return None;
-        }
-        if is_vote {
-            filled += 1;
-        }
-        if ok { Some(sum) } else { None }
-    };
+            if ok { Some(sum) } else { None }
+        };
     let mut options = Vec::with_capacity(cols.options.len());
     let mut any_bad_option = false;
     for (o, idxs) in cols.options.iter().enumerate() {
@@ -498,8 +508,7 @@ fn check_row(
             extra_bad[k] = extras[k].is_none();
         }
     }
-    let vote_fields = cols.options.len()
-        + cols.extras[1..].iter().filter(|s| s.is_some()).count();
+    let vote_fields = cols.options.len() + cols.extras[1..].iter().filter(|s| s.is_some()).count();
     let n_empty = empty_fields.len();
     if n_empty > 0 {
         if n_empty == vote_fields && errors.is_empty() && ctx.cfg.input.empty == Empty::Missing {
@@ -664,7 +673,8 @@ fn parse_chunk(
             }
         }
         let start = rec.position().map_or(counted_to, |p| p.byte() as usize);
-        line += memchr::memchr_iter(header.eol, &slice[counted_to..start.max(counted_to)]).count() as u64;
+        line += memchr::memchr_iter(header.eol, &slice[counted_to..start.max(counted_to)]).count()
+            as u64;
         counted_to = start.max(counted_to);
         out.rows += 1;
         let source = Provenance {
@@ -738,16 +748,19 @@ fn parse_chunk(
                 }
                 s.source.push(source);
                 for w in warnings {
-                    out.flags.push(Flag { sheet: row, reason: w });
+                    out.flags.push(Flag {
+                        sheet: row,
+                        reason: w,
+                    });
                 }
             }
             Ok(None) => {
-                let reg = cols.extras[0]
-                    .as_ref()
-                    .and_then(|idxs| match parse_field(rec.get(idxs[0]).unwrap_or(b"")) {
+                let reg = cols.extras[0].as_ref().and_then(|idxs| {
+                    match parse_field(rec.get(idxs[0]).unwrap_or(b"")) {
                         Num::Value(v) => u32::try_from(v).ok(),
                         _ => None,
-                    });
+                    }
+                });
                 out.missing.push(MissingSheet {
                     station: id.clone(),
                     geo: geo.clone(),
@@ -901,13 +914,20 @@ fn read_long(
         if rec.len() != header.names.len() {
             let r = reason(
                 Rule::FieldCount,
-                format!("{} fields where the header has {}", rec.len(), header.names.len()),
+                format!(
+                    "{} fields where the header has {}",
+                    rec.len(),
+                    header.names.len()
+                ),
             );
             bad_rows.push((rec.clone(), source, vec![r]));
             continue;
         }
         if !build_id(&cols.id, &rec, &cfg.station.separator, &mut id) {
-            let r = reason(Rule::MissingStation, "the station id columns are empty".into());
+            let r = reason(
+                Rule::MissingStation,
+                "the station id columns are empty".into(),
+            );
             bad_rows.push((rec.clone(), source, vec![r]));
             continue;
         }
@@ -972,9 +992,7 @@ fn read_long(
                 if r.get(*k).map(<[u8]>::trim_ascii) != first.0.get(*k).map(<[u8]>::trim_ascii) {
                     problems.push(format!(
                         "line {}: {:?} differs from line {}",
-                        src.line,
-                        header.names[*k],
-                        first.1.line
+                        src.line, header.names[*k], first.1.line
                     ));
                 }
             }
@@ -1001,11 +1019,7 @@ fn read_long(
         for f in first.0.iter() {
             synth.push_field(f);
         }
-        let record: Vec<String> = g
-            .rows
-            .iter()
-            .flat_map(|(r, _)| record_strings(r))
-            .collect();
+        let record: Vec<String> = g.rows.iter().flat_map(|(r, _)| record_strings(r)).collect();
         if !problems.is_empty() {
             chunk.quarantine.push(Quarantined {
                 source: first.1,
@@ -1050,7 +1064,10 @@ fn read_long(
                 }
                 s.source.push(first.1);
                 for w in warnings {
-                    chunk.flags.push(Flag { sheet: row, reason: w });
+                    chunk.flags.push(Flag {
+                        sheet: row,
+                        reason: w,
+                    });
                 }
             }
             Ok(None) => chunk.missing.push(MissingSheet {
@@ -1127,7 +1144,8 @@ fn jsonl_to_csv(cfg: &Config, name: &str, text: &[u8]) -> Result<(Vec<u8>, Heade
     w.write_record(&keys).map_err(io)?;
     for row in rows {
         if row.first().is_some_and(|(i, _)| *i == usize::MAX) {
-            w.write_record(row.iter().map(|(_, s)| s.as_str())).map_err(io)?;
+            w.write_record(row.iter().map(|(_, s)| s.as_str()))
+                .map_err(io)?;
             continue;
         }
         let mut fields = vec![String::new(); keys.len()];
@@ -1230,7 +1248,10 @@ fn resolve_duplicates(cfg: &Config, ds: &mut Dataset, buffers: &[(Vec<u8>, Heade
     let new_index = reindex(&keep);
     for (i, r) in new_flags {
         if let Some(j) = new_index[i] {
-            ds.flags.push(Flag { sheet: j, reason: r });
+            ds.flags.push(Flag {
+                sheet: j,
+                reason: r,
+            });
         }
     }
     ds.quarantine.extend(new_q);
@@ -1288,7 +1309,10 @@ fn check_registry(cfg: &Config, ds: &mut Dataset, reg: &Registry, buffers: &[(Ve
                     record: original_record(buffers, cfg, &ds.sheets.source[i]),
                 });
             } else {
-                ds.flags.push(Flag { sheet: i, reason: r });
+                ds.flags.push(Flag {
+                    sheet: i,
+                    reason: r,
+                });
             }
         }
     }

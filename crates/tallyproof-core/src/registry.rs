@@ -110,15 +110,16 @@ impl Registry {
         let text = |rec: &csv::ByteRecord, i: usize| -> String {
             String::from_utf8_lossy(rec.get(i).unwrap_or(b"")).into_owned()
         };
-        let render = |ps: &[(usize, IdPart)], rec: &csv::ByteRecord, sep: &str, out: &mut String| {
-            out.clear();
-            for (k, (i, p)) in ps.iter().enumerate() {
-                if k > 0 {
-                    out.push_str(sep);
+        let render =
+            |ps: &[(usize, IdPart)], rec: &csv::ByteRecord, sep: &str, out: &mut String| {
+                out.clear();
+                for (k, (i, p)) in ps.iter().enumerate() {
+                    if k > 0 {
+                        out.push_str(sep);
+                    }
+                    p.render(&text(rec, *i), out);
                 }
-                p.render(&text(rec, *i), out);
-            }
-        };
+            };
         match spec.kind {
             RegistryKind::Units => {
                 let level_key = spec.level.as_deref().unwrap_or_default();
@@ -202,10 +203,14 @@ impl Registry {
                     };
                     for (l, p) in &levels {
                         render(p, &rec, "/", &mut buf);
-                        let e = maps.entry(*l).or_default().entry(buf.clone()).or_insert(Known {
-                            stations: 0,
-                            registered: Some(0),
-                        });
+                        let e = maps
+                            .entry(*l)
+                            .or_default()
+                            .entry(buf.clone())
+                            .or_insert(Known {
+                                stations: 0,
+                                registered: Some(0),
+                            });
                         e.stations += 1;
                         e.registered = match (e.registered, registered) {
                             (Some(a), Some(b)) => Some(a + b),

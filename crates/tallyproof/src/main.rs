@@ -1,1 +1,58 @@
-fn main() {}
+//! `tallyproof`: tally sheets in, evidence out.
+//!
+//! The binary only parses arguments, draws progress, prints and maps
+//! results to exit codes; the work is done by the library crates.
+//!
+//! Exit codes: 0 the command ran (findings, such as an impossible
+//! announcement, are data, not failures); 1 `validate` quarantined sheets;
+//! 2 bad usage or unreadable input.
+
+mod cmd;
+mod output;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Turn per-polling-station tally sheets into evidence: validated totals,
+/// coverage, checks of announced results, forensics, and a signed public
+/// record of every sheet.
+#[derive(Parser)]
+#[command(name = "tallyproof", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole pipeline on a built-in simulated election.
+    Demo(cmd::demo::Args),
+    /// Write a realistic simulated election (sheets, registry, config).
+    Simulate(cmd::simulate::Args),
+    /// Validate sheets and print totals and shares with coverage.
+    Tabulate(cmd::tabulate::Args),
+    /// Validate sheets: summary by rule, and the quarantine file.
+    Validate(cmd::validate::Args),
+    /// List the validation rules with their codes and severities.
+    Rules(cmd::rules::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo(a) => cmd::demo::run(a),
+        Command::Simulate(a) => cmd::simulate::run(a),
+        Command::Tabulate(a) => cmd::tabulate::run(a),
+        Command::Validate(a) => cmd::validate::run(a),
+        Command::Rules(a) => cmd::rules::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

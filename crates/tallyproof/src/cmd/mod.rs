@@ -1,0 +1,8 @@
+//! One module per subcommand; shared input handling in [`input`].
+
+pub mod demo;
+pub mod input;
+pub mod rules;
+pub mod simulate;
+pub mod tabulate;
+pub mod validate;
