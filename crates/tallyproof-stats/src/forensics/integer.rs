@@ -1,0 +1,294 @@
+//! Whole-percentage turnout and leader share (Kobak, Shpilkin & Pshenichnikov).
+
+use serde::Serialize;
+
+use super::util::{binomial, is_whole_percent, mean_sd, replicates, test_seed, upper_p};
+use super::{Finding, ForensicTest, ForensicsError, INTEGER_PERCENTAGES, Input, Options, Stations};
+
+/// Excess of stations whose turnout or leader share is a whole percentage.
+///
+/// Definitions (Kobak, Shpilkin & Pshenichnikov 2016, "Integer percentages as
+/// electoral falsification fingerprints", Annals of Applied Statistics
+/// 10(1):54–73, §2, and the authors' notebooks): turnout t = ballots issued /
+/// registered; leader share s = leader votes / (valid + invalid). A station is
+/// included when registered ≥ 100, valid + invalid > 0, t ≤ 99% and s ≤ 99%.
+/// A value is "whole" when it lies within ±0.05 percentage points of an
+/// integer percent, decided exactly as 20·min(d, b − d) ≤ b with
+/// d = 100·a mod b for the fraction a/b.
+///
+/// Null (§3 of the paper): each included station's counts are binomial
+/// around its own rates, ballots* ~ Binomial(registered, t) and
+/// leader* ~ Binomial(valid + invalid, s), independently across stations;
+/// whole percentages then occur only as often as the smooth distribution of
+/// rates makes them. The statistic is the number N of stations whose turnout
+/// or share is whole; the anomaly is N − mean(N*) over the replicates, its
+/// size in null standard deviations z = (N − mean N*)/sd N*, and the p-value
+/// (1 + #{N* ≥ N})/(R + 1).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IntegerPercentages;
+
+/// Counts of whole percentages, observed and under the null.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IntegerCounts {
+    /// Stations included by the paper's rules.
+    pub included: usize,
+    /// Observed stations with whole-percent turnout.
+    pub turnout: usize,
+    /// Observed stations with whole-percent leader share.
+    pub leader: usize,
+    /// Observed stations with either.
+    pub combined: usize,
+    /// Null mean of each (turnout, leader, combined).
+    pub null_mean: [f64; 3],
+    /// Null standard deviation of each.
+    pub null_sd: [f64; 3],
+    /// Upper-tail p-value of the combined count.
+    pub p_value: f64,
+    /// Ids of stations with a whole turnout or share.
+    pub whole_ids: Vec<String>,
+}
+
+impl IntegerCounts {
+    /// Anomalies: observed minus null mean, for (turnout, leader, combined).
+    pub fn anomaly(&self) -> [f64; 3] {
+        [
+            self.turnout as f64 - self.null_mean[0],
+            self.leader as f64 - self.null_mean[1],
+            self.combined as f64 - self.null_mean[2],
+        ]
+    }
+
+    /// Anomalies in null standard deviations.
+    pub fn z(&self) -> [f64; 3] {
+        let a = self.anomaly();
+        [
+            a[0] / self.null_sd[0],
+            a[1] / self.null_sd[1],
+            a[2] / self.null_sd[2],
+        ]
+    }
+}
+
+/// The index of stations kept by the paper's inclusion rules, with the
+/// leader's votes and the ballots in the boxes.
+fn included(s: &Stations, leader: usize) -> Vec<usize> {
+    (0..s.len())
+        .filter(|&i| {
+            let reg = s.registered[i];
+            let boxes = s.in_boxes(i);
+            let l = s.votes[leader][i];
+            reg >= 100
+                && boxes > 0
+                && u128::from(s.ballots[i]) * 100 <= u128::from(reg) * 99
+                && u128::from(l) * 100 <= u128::from(boxes) * 99
+        })
+        .collect()
+}
+
+/// Computes the observed and null counts (see [`IntegerPercentages`]).
+pub fn integer_counts(
+    s: &Stations,
+    seed: u64,
+    reps: usize,
+) -> Result<IntegerCounts, ForensicsError> {
+    let leader = s.leader().ok_or(ForensicsError::NotApplicable {
+        test: INTEGER_PERCENTAGES,
+        reason: "no options".into(),
+    })?;
+    let idx = included(s, leader);
+    if idx.is_empty() {
+        return Err(ForensicsError::NotApplicable {
+            test: INTEGER_PERCENTAGES,
+            reason: "no station meets the inclusion rules".into(),
+        });
+    }
+    let lv = &s.votes[leader];
+    let (mut t, mut l, mut c) = (0, 0, 0);
+    let mut whole_ids = Vec::new();
+    for &i in &idx {
+        let wt = is_whole_percent(s.ballots[i], s.registered[i]);
+        let wl = is_whole_percent(lv[i], s.in_boxes(i));
+        t += usize::from(wt);
+        l += usize::from(wl);
+        if wt || wl {
+            c += 1;
+            whole_ids.push(s.ids[i].clone());
+        }
+    }
+    let stream = test_seed(seed, INTEGER_PERCENTAGES);
+    let sims = replicates(stream, reps, |rng| {
+        let (mut t, mut l, mut c) = (0u32, 0u32, 0u32);
+        for &i in &idx {
+            let reg = s.registered[i];
+            let boxes = s.in_boxes(i);
+            let b = binomial(rng, reg, s.ballots[i] as f64 / reg as f64);
+            let v = binomial(rng, boxes, lv[i] as f64 / boxes as f64);
+            let wt = is_whole_percent(b, reg);
+            let wl = is_whole_percent(v, boxes);
+            t += u32::from(wt);
+            l += u32::from(wl);
+            c += u32::from(wt || wl);
+        }
+        [f64::from(t), f64::from(l), f64::from(c)]
+    });
+    let col = |k: usize| sims.iter().map(|x| x[k]).collect::<Vec<f64>>();
+    let (m0, s0) = mean_sd(&col(0));
+    let (m1, s1) = mean_sd(&col(1));
+    let comb = col(2);
+    let (m2, s2) = mean_sd(&comb);
+    Ok(IntegerCounts {
+        included: idx.len(),
+        turnout: t,
+        leader: l,
+        combined: c,
+        null_mean: [m0, m1, m2],
+        null_sd: [s0, s1, s2],
+        p_value: upper_p(c as f64, &comb),
+        whole_ids,
+    })
+}
+
+impl ForensicTest for IntegerPercentages {
+    fn code(&self) -> &'static str {
+        INTEGER_PERCENTAGES
+    }
+
+    fn run(&self, input: &Input<'_>, options: &Options) -> Result<Finding, ForensicsError> {
+        let s = input.stations;
+        let r = integer_counts(s, options.seed, options.replicates)?;
+        let a = r.anomaly();
+        let z = r.z();
+        let mut f = Finding::new(
+            INTEGER_PERCENTAGES,
+            "Excess of whole-percent turnout or leader share",
+        );
+        f.statistic_name = "stations with whole-percent turnout or leader share".into();
+        f.statistic = r.combined as f64;
+        f.p_value = Some(r.p_value);
+        f.effect_name = "excess stations (observed − null mean)".into();
+        f.effect = a[2];
+        f.detail("included stations", r.included as f64);
+        f.detail("turnout whole", r.turnout as f64);
+        f.detail("turnout null mean", r.null_mean[0]);
+        f.detail("turnout excess", a[0]);
+        f.detail("turnout z", z[0]);
+        f.detail("leader whole", r.leader as f64);
+        f.detail("leader null mean", r.null_mean[1]);
+        f.detail("leader excess", a[1]);
+        f.detail("leader z", z[1]);
+        f.detail("combined null mean", r.null_mean[2]);
+        f.detail("combined null sd", r.null_sd[2]);
+        f.detail("combined z", z[2]);
+        f.set_stations(r.whole_ids);
+        f.null = "Included stations (registered ≥ 100, valid + invalid > 0, turnout and leader \
+                  share ≤ 99%) have binomial counts around their own turnout and leader share, \
+                  independently; whole percentages (±0.05 pp) then occur only as often as the \
+                  smooth spread of rates makes them."
+            .into();
+        f.caveat = "An excess means some protocols were written to round targets, not which \
+                    ones: the listed stations include the many that are whole by chance. Very \
+                    small stations hit whole percents often by arithmetic; they are excluded \
+                    below 100 registered, and the null accounts for the rest."
+            .into();
+        f.citation = "Kobak, Shpilkin & Pshenichnikov 2016, Annals of Applied Statistics \
+                      10(1):54–73, §2–3"
+            .into();
+        f.seed = options.seed;
+        f.replicates = options.replicates;
+        Ok(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stations(reg: Vec<u64>, ballots: Vec<u64>, leader: Vec<u64>) -> Stations {
+        let n = reg.len();
+        let other: Vec<u64> = ballots.iter().zip(&leader).map(|(b, l)| b - l).collect();
+        let r = Stations::new(
+            (0..n).map(|i| format!("s{i}")).collect(),
+            reg,
+            ballots.clone(),
+            ballots,
+            vec![0; n],
+            vec!["lead".into(), "other".into()],
+            vec![leader, other],
+        );
+        match r {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn inclusion_rules_and_observed_counts() {
+        // s0: 1000 reg, 700 ballots (70.0%, whole), leader 351/700 = 50.14% (not).
+        // s1: 1000 reg, 995 ballots (99.5% > 99%: excluded).
+        // s2: 99 reg (< 100: excluded).
+        // s3: 2000 reg, 1333 ballots (66.65%, not), leader 1000/1333 = 75.02% (whole).
+        // s4: 1000 reg, 612 ballots (61.2%, not), leader 607/612 = 99.18% (> 99%: excluded).
+        // Leader: column "lead" totals 351+..., larger than "other".
+        let s = stations(
+            vec![1000, 1000, 99, 2000, 1000],
+            vec![700, 995, 60, 1333, 612],
+            vec![351, 900, 50, 1000, 607],
+        );
+        let r = match integer_counts(&s, 1, 200) {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(r.included, 2);
+        assert_eq!((r.turnout, r.leader, r.combined), (1, 1, 2));
+        assert_eq!(r.whole_ids, vec!["s0".to_string(), "s3".to_string()]);
+        // Under the null a station of 1000 registered has sd of turnout
+        // sqrt(0.7·0.3/1000) = 1.45 pp, so P(whole) ≈ 0.1 (the ±0.05 window
+        // covers a tenth of each percent) plus the chance of landing exactly:
+        // the null mean of two stations is near 2·(0.1 + 0.1 − 0.01) ≈ 0.4.
+        assert!((r.null_mean[2] - 0.4).abs() < 0.1, "{:?}", r.null_mean);
+    }
+
+    #[test]
+    fn clean_binomial_election_has_no_excess_and_planted_one_does() {
+        use rand::RngExt;
+        let mut rng = super::super::util::replicate_rng(99, 0);
+        let n = 3000;
+        let mut reg = Vec::new();
+        let mut bal = Vec::new();
+        let mut lead = Vec::new();
+        for _ in 0..n {
+            let r: u64 = rng.random_range(500..3000);
+            let t: f64 = rng.random_range(0.4..0.8);
+            let b = binomial(&mut rng, r, t);
+            let share: f64 = rng.random_range(0.4..0.7);
+            let l = binomial(&mut rng, b, share);
+            reg.push(r);
+            bal.push(b);
+            lead.push(l);
+        }
+        let clean = stations(reg.clone(), bal.clone(), lead.clone());
+        let r = match integer_counts(&clean, 5, 300) {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        };
+        // About a fifth of stations are whole by chance (0.1 + 0.1 − 0.01 ≈ 0.19).
+        assert!((r.null_mean[2] / 3000.0 - 0.19).abs() < 0.02);
+        assert!(r.z()[2].abs() < 4.0, "clean z {}", r.z()[2]);
+        // Plant 150 stations (5%) with turnout set to exactly 75%.
+        for i in 0..150 {
+            bal[i] = reg[i] * 3 / 4;
+            lead[i] = lead[i].min(bal[i]);
+            if reg[i] % 4 != 0 {
+                // 3r/4 truncated is within 0.25/r ≤ 0.05% of 75% for r ≥ 500.
+            }
+        }
+        let planted = stations(reg, bal, lead);
+        let r = match integer_counts(&planted, 5, 300) {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        };
+        // Expected excess ≈ 150·(1 − 0.19) ≈ 121.
+        assert!((r.anomaly()[2] - 121.0).abs() < 35.0, "{:?}", r.anomaly());
+        assert!(r.p_value < 0.01);
+    }
+}

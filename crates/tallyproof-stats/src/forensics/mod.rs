@@ -1,0 +1,521 @@
+//! Forensic tests on per-station counts.
+//!
+//! Every test is a pure function of a [`Stations`] table (and, for the
+//! announcement test, an [`Announcement`]) that returns one [`Finding`]:
+//! its statistic, a p-value from a null simulated at station level wherever
+//! a textbook distribution does not fit small or discrete counts, an effect
+//! size, the stations that drive it, and its null hypothesis, caveat and
+//! citation in words. Tests are named by the string constants in [`TESTS`]
+//! ("methods are data"); [`test_by_name`] rejects unknown names, and
+//! [`run_suite`] runs a list of them and applies the Benjamini–Hochberg
+//! correction across the suite.
+//!
+//! Randomness: every simulated null is driven by [`Options::seed`]. Each test
+//! derives its own stream from the seed and its code, and each replicate its
+//! own `ChaCha8Rng` from that, so results do not depend on the number of
+//! threads rayon uses.
+//!
+//! ```
+//! use tallyproof_stats::forensics::{run_suite, Input, Options, Stations, OUTLIERS};
+//!
+//! let stations = Stations::new(
+//!     vec!["a".into(), "b".into()],
+//!     vec![100, 200],
+//!     vec![100, 150],
+//!     vec![98, 150],
+//!     vec![2, 0],
+//!     vec!["x".into(), "y".into()],
+//!     vec![vec![98, 100], vec![0, 50]],
+//! )?;
+//! let report = run_suite(&[OUTLIERS], &Input::new(&stations), &Options::default())?;
+//! assert_eq!(report.findings[0].stations, vec!["a".to_string()]);
+//! # Ok::<(), tallyproof_stats::forensics::ForensicsError>(())
+//! ```
+
+pub mod announcement;
+pub mod digits;
+pub mod fingerprint;
+pub mod integer;
+pub mod multiple;
+pub mod outliers;
+pub mod shape;
+
+mod util;
+
+use serde::Serialize;
+
+pub use announcement::{Announcement, AnnouncementPercentages};
+pub use digits::{LastDigit, SecondDigit};
+pub use fingerprint::{FingerprintHistogram, KlimekFit};
+pub use integer::IntegerPercentages;
+pub use multiple::benjamini_hochberg;
+pub use outliers::Outliers;
+pub use shape::{DistributionShape, TurnoutShareSlope};
+
+/// Code of [`AnnouncementPercentages`].
+pub const ANNOUNCEMENT_PERCENTAGES: &str = "announcement-percentages";
+/// Code of [`IntegerPercentages`].
+pub const INTEGER_PERCENTAGES: &str = "integer-percentages";
+/// Code of [`KlimekFit`].
+pub const KLIMEK_FINGERPRINT: &str = "klimek-fingerprint";
+/// Code of [`LastDigit`].
+pub const LAST_DIGIT: &str = "last-digit";
+/// Code of [`SecondDigit`].
+pub const SECOND_DIGIT: &str = "second-digit-benford";
+/// Code of [`TurnoutShareSlope`].
+pub const TURNOUT_SHARE_SLOPE: &str = "turnout-share-slope";
+/// Code of [`DistributionShape`].
+pub const DISTRIBUTION_SHAPE: &str = "distribution-shape";
+/// Code of [`Outliers`].
+pub const OUTLIERS: &str = "outliers";
+
+/// Every test code, in the order the suite runs them.
+pub const TESTS: &[&str] = &[
+    ANNOUNCEMENT_PERCENTAGES,
+    INTEGER_PERCENTAGES,
+    KLIMEK_FINGERPRINT,
+    LAST_DIGIT,
+    SECOND_DIGIT,
+    TURNOUT_SHARE_SLOPE,
+    DISTRIBUTION_SHAPE,
+    OUTLIERS,
+];
+
+/// At most this many driving station ids are listed in a [`Finding`]; the
+/// full count is in [`Finding::stations_total`].
+pub const MAX_LISTED_STATIONS: usize = 200;
+
+/// Errors of the forensic tests.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ForensicsError {
+    /// A test name that is not one of [`TESTS`].
+    #[error("unknown forensic test {name:?}; known tests: {known}")]
+    UnknownTest {
+        /// The name asked for.
+        name: String,
+        /// The known names, comma-separated.
+        known: String,
+    },
+    /// The columns of a [`Stations`] table do not have the same length.
+    #[error("column {column} has {found} entries, expected {expected} (one per station)")]
+    ColumnLength {
+        /// Which column.
+        column: String,
+        /// Its length.
+        found: usize,
+        /// The number of station ids.
+        expected: usize,
+    },
+    /// A station's counts contradict each other.
+    #[error("station {station}: {reason}")]
+    Inconsistent {
+        /// The station id.
+        station: String,
+        /// What does not add up.
+        reason: String,
+    },
+    /// The test cannot run on this input (for example, no announcement given,
+    /// or too few stations).
+    #[error("{test} not applicable: {reason}")]
+    NotApplicable {
+        /// The test code.
+        test: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// An option parameter is out of range.
+    #[error("invalid option: {0}")]
+    InvalidOption(String),
+}
+
+/// Per-station counts, one column per quantity, one row per station.
+///
+/// `ballots` is the number of ballots issued (or cast, where that is what the
+/// sheet prints) and is the numerator of turnout; `valid + invalid` is the
+/// number of ballots found in the boxes. `votes[j][i]` is the count of option
+/// `option_keys[j]` at station `ids[i]`. `region` is optional (empty when
+/// unknown); when present, tests that compare stations do so within regions.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stations {
+    /// Station ids, unique.
+    pub ids: Vec<String>,
+    /// Registered voters.
+    pub registered: Vec<u64>,
+    /// Ballots issued or cast (the turnout numerator).
+    pub ballots: Vec<u64>,
+    /// Valid votes (the sum of the options).
+    pub valid: Vec<u64>,
+    /// Invalid (null) ballots.
+    pub invalid: Vec<u64>,
+    /// Option (candidate) keys.
+    pub option_keys: Vec<String>,
+    /// Votes per option, per station: `votes[option][station]`.
+    pub votes: Vec<Vec<u64>>,
+    /// Region of each station, or empty.
+    pub region: Vec<String>,
+}
+
+impl Stations {
+    /// Builds a table and checks that every column has one entry per station
+    /// and that the options add up to at most the valid votes.
+    pub fn new(
+        ids: Vec<String>,
+        registered: Vec<u64>,
+        ballots: Vec<u64>,
+        valid: Vec<u64>,
+        invalid: Vec<u64>,
+        option_keys: Vec<String>,
+        votes: Vec<Vec<u64>>,
+    ) -> Result<Self, ForensicsError> {
+        let s = Stations {
+            ids,
+            registered,
+            ballots,
+            valid,
+            invalid,
+            option_keys,
+            votes,
+            region: Vec::new(),
+        };
+        s.check()?;
+        Ok(s)
+    }
+
+    /// Adds a region per station (for within-region comparisons).
+    pub fn with_regions(mut self, region: Vec<String>) -> Result<Self, ForensicsError> {
+        self.region = region;
+        self.check()?;
+        Ok(self)
+    }
+
+    /// Checks column lengths and that options sum to at most the valid votes.
+    pub fn check(&self) -> Result<(), ForensicsError> {
+        let n = self.ids.len();
+        let len = |column: &str, found: usize| {
+            if found == n {
+                Ok(())
+            } else {
+                Err(ForensicsError::ColumnLength {
+                    column: column.to_string(),
+                    found,
+                    expected: n,
+                })
+            }
+        };
+        len("registered", self.registered.len())?;
+        len("ballots", self.ballots.len())?;
+        len("valid", self.valid.len())?;
+        len("invalid", self.invalid.len())?;
+        if !self.region.is_empty() {
+            len("region", self.region.len())?;
+        }
+        if self.votes.len() != self.option_keys.len() {
+            return Err(ForensicsError::ColumnLength {
+                column: "votes (options)".into(),
+                found: self.votes.len(),
+                expected: self.option_keys.len(),
+            });
+        }
+        for (key, col) in self.option_keys.iter().zip(&self.votes) {
+            len(&format!("votes[{key}]"), col.len())?;
+        }
+        for i in 0..n {
+            let sum: u64 = self.votes.iter().map(|c| c[i]).sum();
+            if sum > self.valid[i] {
+                return Err(ForensicsError::Inconsistent {
+                    station: self.ids[i].clone(),
+                    reason: format!(
+                        "options sum to {sum}, more than the {} valid votes",
+                        self.valid[i]
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of stations.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True when there are no stations.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Index of the option with the largest total (the first on ties), or
+    /// `None` without options.
+    pub fn leader(&self) -> Option<usize> {
+        let mut best: Option<(usize, u64)> = None;
+        for (j, col) in self.votes.iter().enumerate() {
+            let t: u64 = col.iter().sum();
+            if best.is_none_or(|(_, b)| t > b) {
+                best = Some((j, t));
+            }
+        }
+        best.map(|(j, _)| j)
+    }
+
+    /// Ballots found in the boxes: valid + invalid.
+    pub fn in_boxes(&self, i: usize) -> u64 {
+        self.valid[i] + self.invalid[i]
+    }
+
+    /// Region labels as dense integer groups (all zero without regions).
+    pub(crate) fn groups(&self) -> (Vec<usize>, usize) {
+        if self.region.is_empty() {
+            return (vec![0; self.len()], 1);
+        }
+        let mut map = std::collections::BTreeMap::new();
+        for r in &self.region {
+            let k = map.len();
+            map.entry(r.as_str()).or_insert(k);
+        }
+        let g = self.region.iter().map(|r| map[r.as_str()]).collect();
+        (g, map.len())
+    }
+}
+
+/// What a test sees: the stations and, optionally, an announcement.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    /// Per-station counts.
+    pub stations: &'a Stations,
+    /// An authority's announced totals, if any.
+    pub announcement: Option<&'a Announcement>,
+}
+
+impl<'a> Input<'a> {
+    /// Input with stations only.
+    pub fn new(stations: &'a Stations) -> Self {
+        Input {
+            stations,
+            announcement: None,
+        }
+    }
+
+    /// Adds an announcement.
+    pub fn with_announcement(mut self, a: &'a Announcement) -> Self {
+        self.announcement = Some(a);
+        self
+    }
+}
+
+/// Options shared by all tests.
+#[derive(Debug, Clone, Serialize)]
+pub struct Options {
+    /// Seed of every simulated null; printed in every finding.
+    pub seed: u64,
+    /// Replicates of each simulated null.
+    pub replicates: usize,
+    /// Level at which findings are flagged (after Benjamini–Hochberg in a suite).
+    pub level: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            seed: 20240728,
+            replicates: 1000,
+            level: 0.05,
+        }
+    }
+}
+
+/// One named figure beside a finding's main statistic.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Detail {
+    /// What the figure is.
+    pub name: String,
+    /// Its value.
+    pub value: f64,
+}
+
+/// The result of one forensic test.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Test code, one of [`TESTS`].
+    pub code: &'static str,
+    /// One-line title.
+    pub title: String,
+    /// Name of the statistic.
+    pub statistic_name: String,
+    /// Observed statistic.
+    pub statistic: f64,
+    /// p-value under the null, or `None` for descriptive findings.
+    pub p_value: Option<f64>,
+    /// Benjamini–Hochberg adjusted p-value across the suite (set by [`run_suite`]).
+    pub p_adjusted: Option<f64>,
+    /// Name of the effect size.
+    pub effect_name: String,
+    /// Effect size (for example observed minus null mean).
+    pub effect: f64,
+    /// Ids of the stations that drive the finding (at most [`MAX_LISTED_STATIONS`]).
+    pub stations: Vec<String>,
+    /// How many stations drive it in all.
+    pub stations_total: usize,
+    /// Further named figures.
+    pub details: Vec<Detail>,
+    /// The null hypothesis and assumptions, in words.
+    pub null: String,
+    /// What the test cannot tell, in words.
+    pub caveat: String,
+    /// The source of the method.
+    pub citation: String,
+    /// Seed of the simulated null (0 when none was simulated).
+    pub seed: u64,
+    /// Replicates of the simulated null (0 when none was simulated).
+    pub replicates: usize,
+}
+
+impl Finding {
+    pub(crate) fn new(code: &'static str, title: &str) -> Self {
+        Finding {
+            code,
+            title: title.to_string(),
+            statistic_name: String::new(),
+            statistic: f64::NAN,
+            p_value: None,
+            p_adjusted: None,
+            effect_name: String::new(),
+            effect: f64::NAN,
+            stations: Vec::new(),
+            stations_total: 0,
+            details: Vec::new(),
+            null: String::new(),
+            caveat: String::new(),
+            citation: String::new(),
+            seed: 0,
+            replicates: 0,
+        }
+    }
+
+    pub(crate) fn detail(&mut self, name: &str, value: f64) {
+        self.details.push(Detail {
+            name: name.to_string(),
+            value,
+        });
+    }
+
+    pub(crate) fn set_stations(&mut self, ids: Vec<String>) {
+        self.stations_total = ids.len();
+        self.stations = ids;
+        self.stations.truncate(MAX_LISTED_STATIONS);
+    }
+
+    /// The value of a named detail, if present.
+    pub fn get(&self, name: &str) -> Option<f64> {
+        self.details
+            .iter()
+            .find(|d| d.name == name)
+            .map(|d| d.value)
+    }
+}
+
+/// A forensic test: a pure function from input to one [`Finding`].
+pub trait ForensicTest: Send + Sync {
+    /// The test's code, one of [`TESTS`].
+    fn code(&self) -> &'static str;
+    /// Runs the test.
+    fn run(&self, input: &Input<'_>, options: &Options) -> Result<Finding, ForensicsError>;
+}
+
+/// The test named `name`, or [`ForensicsError::UnknownTest`].
+pub fn test_by_name(name: &str) -> Result<Box<dyn ForensicTest>, ForensicsError> {
+    Ok(match name {
+        ANNOUNCEMENT_PERCENTAGES => Box::new(AnnouncementPercentages::default()),
+        INTEGER_PERCENTAGES => Box::new(IntegerPercentages),
+        KLIMEK_FINGERPRINT => Box::new(KlimekFit::default()),
+        LAST_DIGIT => Box::new(LastDigit::default()),
+        SECOND_DIGIT => Box::new(SecondDigit::default()),
+        TURNOUT_SHARE_SLOPE => Box::new(TurnoutShareSlope),
+        DISTRIBUTION_SHAPE => Box::new(DistributionShape),
+        OUTLIERS => Box::new(Outliers::default()),
+        _ => {
+            return Err(ForensicsError::UnknownTest {
+                name: name.to_string(),
+                known: TESTS.join(", "),
+            });
+        }
+    })
+}
+
+/// A test that could not run, with the reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    /// Test code.
+    pub code: String,
+    /// Why it did not run.
+    pub reason: String,
+}
+
+/// The results of a suite of tests.
+#[derive(Debug, Clone, Serialize)]
+pub struct SuiteReport {
+    /// Seed used by every simulated null.
+    pub seed: u64,
+    /// Replicates per simulated null.
+    pub replicates: usize,
+    /// Level of the Benjamini–Hochberg false discovery rate.
+    pub level: f64,
+    /// One finding per test that ran, in the order asked.
+    pub findings: Vec<Finding>,
+    /// Tests that were not applicable to this input.
+    pub skipped: Vec<Skipped>,
+}
+
+impl SuiteReport {
+    /// Findings whose adjusted p-value is at most the level.
+    pub fn significant(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.p_adjusted.is_some_and(|p| p <= self.level))
+    }
+}
+
+/// Runs the named tests and adjusts their p-values by Benjamini–Hochberg
+/// (Benjamini & Hochberg 1995, JRSS B 57(1):289–300) across the suite.
+/// Names are checked before anything runs; a test that is not applicable
+/// to the input is listed in [`SuiteReport::skipped`].
+pub fn run_suite(
+    names: &[&str],
+    input: &Input<'_>,
+    options: &Options,
+) -> Result<SuiteReport, ForensicsError> {
+    if !(options.level > 0.0 && options.level < 1.0) {
+        return Err(ForensicsError::InvalidOption(format!(
+            "level {} must be in (0, 1)",
+            options.level
+        )));
+    }
+    let tests = names
+        .iter()
+        .map(|n| test_by_name(n))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut findings = Vec::new();
+    let mut skipped = Vec::new();
+    for t in &tests {
+        match t.run(input, options) {
+            Ok(f) => findings.push(f),
+            Err(ForensicsError::NotApplicable { test, reason }) => skipped.push(Skipped {
+                code: test.to_string(),
+                reason,
+            }),
+            Err(e) => return Err(e),
+        }
+    }
+    let ps: Vec<Option<f64>> = findings.iter().map(|f| f.p_value).collect();
+    let adjusted = benjamini_hochberg(&ps);
+    for (f, a) in findings.iter_mut().zip(adjusted) {
+        f.p_adjusted = a;
+    }
+    Ok(SuiteReport {
+        seed: options.seed,
+        replicates: options.replicates,
+        level: options.level,
+        findings,
+        skipped,
+    })
+}

@@ -1,0 +1,434 @@
+//! Turnout–share slope and the shape of the turnout and share distributions.
+
+use rand::RngExt;
+
+use super::util::{mean_sd, replicates, test_seed, upper_p};
+use super::{
+    DISTRIBUTION_SHAPE, Finding, ForensicTest, ForensicsError, Input, Options, Stations,
+    TURNOUT_SHARE_SLOPE,
+};
+
+/// Turnout (ballots / registered) and leader share (leader / (valid +
+/// invalid)) of every station where both are defined, with the station index
+/// and its group.
+pub(crate) fn rates(s: &Stations) -> Option<(Vec<usize>, Vec<f64>, Vec<f64>)> {
+    let leader = s.leader()?;
+    let mut idx = Vec::new();
+    let mut t = Vec::new();
+    let mut v = Vec::new();
+    for i in 0..s.len() {
+        let boxes = s.in_boxes(i);
+        if s.registered[i] > 0 && boxes > 0 && s.ballots[i] <= s.registered[i] {
+            idx.push(i);
+            t.push(s.ballots[i] as f64 / s.registered[i] as f64);
+            v.push(s.votes[leader][i] as f64 / boxes as f64);
+        }
+    }
+    Some((idx, t, v))
+}
+
+/// Pooled within-group least-squares slope of y on x:
+/// b = Σ_g Σ_i (x_i − x̄_g)(y_i − ȳ_g) / Σ_g Σ_i (x_i − x̄_g)².
+pub fn within_slope(x: &[f64], y: &[f64], group: &[usize], groups: usize) -> f64 {
+    let mut sx = vec![0.0; groups];
+    let mut sy = vec![0.0; groups];
+    let mut n = vec![0.0; groups];
+    for ((&a, &b), &g) in x.iter().zip(y).zip(group) {
+        sx[g] += a;
+        sy[g] += b;
+        n[g] += 1.0;
+    }
+    let mut sxy = 0.0;
+    let mut sxx = 0.0;
+    for ((&a, &b), &g) in x.iter().zip(y).zip(group) {
+        let dx = a - sx[g] / n[g];
+        sxy += dx * (b - sy[g] / n[g]);
+        sxx += dx * dx;
+    }
+    if sxx > 0.0 { sxy / sxx } else { 0.0 }
+}
+
+/// Slope of the leader's share on turnout across stations, within regions
+/// (Sobyanin & Sukhovolsky's turnout–share regression; see Myagkov, Ordeshook
+/// & Shakin 2009, "The Forensics of Election Fraud", ch. 3).
+///
+/// Statistic: the pooled within-region least-squares slope b of leader share
+/// on turnout (see [`within_slope`]). Null: within each region, turnout and
+/// leader share are unrelated, so permuting turnout among a region's stations
+/// leaves the distribution of b unchanged. Two-sided permutation p-value
+/// (1 + #{|b*| ≥ |b|})/(R + 1). Ballot stuffing for the leader raises
+/// turnout and share together and makes b positive.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TurnoutShareSlope;
+
+impl ForensicTest for TurnoutShareSlope {
+    fn code(&self) -> &'static str {
+        TURNOUT_SHARE_SLOPE
+    }
+
+    fn run(&self, input: &Input<'_>, options: &Options) -> Result<Finding, ForensicsError> {
+        let s = input.stations;
+        let na = |reason: &str| ForensicsError::NotApplicable {
+            test: TURNOUT_SHARE_SLOPE,
+            reason: reason.to_string(),
+        };
+        let (idx, t, v) = rates(s).ok_or_else(|| na("no options"))?;
+        if idx.len() < 10 {
+            return Err(na("fewer than 10 stations with turnout and share"));
+        }
+        let (all_groups, ng) = s.groups();
+        let g: Vec<usize> = idx.iter().map(|&i| all_groups[i]).collect();
+        let b = within_slope(&t, &v, &g, ng);
+        // Members of each group, for within-group permutation.
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); ng];
+        for (k, &gk) in g.iter().enumerate() {
+            members[gk].push(k);
+        }
+        let stream = test_seed(options.seed, TURNOUT_SHARE_SLOPE);
+        let sims = replicates(stream, options.replicates, |rng| {
+            let mut tp = t.clone();
+            for m in &members {
+                // Fisher–Yates over the group's positions.
+                for a in (1..m.len()).rev() {
+                    let c = rng.random_range(0..=a);
+                    tp.swap(m[a], m[c]);
+                }
+            }
+            within_slope(&tp, &v, &g, ng).abs()
+        });
+        let p = upper_p(b.abs(), &sims);
+        let (tm, _) = mean_sd(&t);
+        let (vm, _) = mean_sd(&v);
+        // Stations that pull the slope up most: both rates far above the means.
+        let mut contrib: Vec<(f64, usize)> = (0..idx.len())
+            .map(|k| ((t[k] - tm) * (v[k] - vm), idx[k]))
+            .filter(|(c, _)| *c > 0.0)
+            .collect();
+        contrib.sort_by(|a, b| b.0.total_cmp(&a.0));
+        contrib.truncate(50);
+        let mut f = Finding::new(TURNOUT_SHARE_SLOPE, "Slope of leader share on turnout");
+        f.statistic_name = "within-region slope (share points per turnout point)".into();
+        f.statistic = b;
+        f.p_value = Some(p);
+        f.effect_name = "slope".into();
+        f.effect = b;
+        f.detail("stations", idx.len() as f64);
+        f.detail("regions", ng as f64);
+        f.set_stations(contrib.iter().map(|&(_, i)| s.ids[i].clone()).collect());
+        f.null = "Within each region, a station's turnout tells nothing about its leader \
+                  share: permuting turnout among the region's stations changes nothing."
+            .into();
+        f.caveat = "Turnout and support can be related without fraud (rural or older \
+                    electorates that both vote more and favour one side). A slope is a \
+                    symptom to explain, not proof; it is most telling beside a fingerprint \
+                    that smears toward (100%, 100%). The listed stations are those with both \
+                    rates furthest above average."
+            .into();
+        f.citation = "Sobyanin & Sukhovolsky 1993; Myagkov, Ordeshook & Shakin 2009, The \
+                      Forensics of Election Fraud, ch. 3"
+            .into();
+        f.seed = options.seed;
+        f.replicates = options.replicates;
+        Ok(f)
+    }
+}
+
+/// Sample skewness g1 = m3 / m2^(3/2) and excess kurtosis g2 = m4 / m2² − 3,
+/// with m_k the k-th central sample moment (Joanes & Gill 1998, The
+/// Statistician 47(1):183–189, "type 1").
+pub fn skew_kurtosis(x: &[f64]) -> (f64, f64) {
+    let n = x.len() as f64;
+    let m = x.iter().sum::<f64>() / n;
+    let (mut m2, mut m3, mut m4) = (0.0, 0.0, 0.0);
+    for &v in x {
+        let d = v - m;
+        m2 += d * d;
+        m3 += d * d * d;
+        m4 += d * d * d * d;
+    }
+    m2 /= n;
+    m3 /= n;
+    m4 /= n;
+    (m3 / m2.powf(1.5), m4 / (m2 * m2) - 3.0)
+}
+
+/// Hartigan's dip statistic of a sample: the largest distance between its
+/// empirical distribution function and the closest unimodal distribution
+/// function (Hartigan & Hartigan 1985, Annals of Statistics 13(1):70–84;
+/// algorithm AS 217, Hartigan 1985, Applied Statistics 34(3):320–325, with
+/// the corrections in R's diptest package). The sample is sorted in place.
+/// Like R's `diptest::dip` (min.is.0 = FALSE) the result is at least 1/(2n).
+pub fn dip(x: &mut [f64]) -> f64 {
+    x.sort_by(|a, b| a.total_cmp(b));
+    let n = x.len();
+    if n < 2 {
+        return if n == 1 { 0.5 } else { 0.0 };
+    }
+    let mut dip_val = 1.0_f64;
+    if x[0] == x[n - 1] {
+        return dip_val / (2.0 * n as f64);
+    }
+    // 1-based indices as in AS 217; index 0 is unused.
+    let xx = |i: usize| x[i - 1];
+    let mut mn = vec![0usize; n + 1];
+    let mut mj = vec![0usize; n + 1];
+    let mut gcm = vec![0usize; n + 2];
+    let mut lcm = vec![0usize; n + 2];
+    mn[1] = 1;
+    for j in 2..=n {
+        mn[j] = j - 1;
+        loop {
+            let mnj = mn[j];
+            let mnmnj = mn[mnj];
+            if mnj == 1
+                || (xx(j) - xx(mnj)) * ((mnj - mnmnj) as f64)
+                    < (xx(mnj) - xx(mnmnj)) * ((j - mnj) as f64)
+            {
+                break;
+            }
+            mn[j] = mnmnj;
+        }
+    }
+    mj[n] = n;
+    for k in (1..n).rev() {
+        mj[k] = k + 1;
+        loop {
+            let mjk = mj[k];
+            let mjmjk = mj[mjk];
+            if mjk == n
+                || (xx(k) - xx(mjk)) * (mjk as f64 - mjmjk as f64)
+                    < (xx(mjk) - xx(mjmjk)) * (k as f64 - mjk as f64)
+            {
+                break;
+            }
+            mj[k] = mjmjk;
+        }
+    }
+    let mut low = 1usize;
+    let mut high = n;
+    loop {
+        gcm[1] = high;
+        let mut i = 1;
+        while gcm[i] > low {
+            gcm[i + 1] = mn[gcm[i]];
+            i += 1;
+        }
+        let l_gcm = i;
+        let mut ig = l_gcm;
+        let mut ix = ig - 1;
+        lcm[1] = low;
+        let mut i = 1;
+        while lcm[i] < high {
+            lcm[i + 1] = mj[lcm[i]];
+            i += 1;
+        }
+        let l_lcm = i;
+        let mut ih = l_lcm;
+        let mut iv = 2;
+        let mut d = 0.0_f64;
+        if l_gcm != 2 || l_lcm != 2 {
+            loop {
+                let gcmix = gcm[ix];
+                let lcmiv = lcm[iv];
+                if gcmix > lcmiv {
+                    let gcmi1 = gcm[ix + 1];
+                    let dx = (lcmiv as f64 - gcmi1 as f64 + 1.0)
+                        - (xx(lcmiv) - xx(gcmi1)) * (gcmix as f64 - gcmi1 as f64)
+                            / (xx(gcmix) - xx(gcmi1));
+                    iv += 1;
+                    if dx >= d {
+                        d = dx;
+                        ig = ix + 1;
+                        ih = iv - 1;
+                    }
+                } else {
+                    let lcmiv1 = lcm[iv - 1];
+                    let dx = (xx(gcmix) - xx(lcmiv1)) * (lcmiv as f64 - lcmiv1 as f64)
+                        / (xx(lcmiv) - xx(lcmiv1))
+                        - (gcmix as f64 - lcmiv1 as f64 - 1.0);
+                    ix -= 1;
+                    if dx >= d {
+                        d = dx;
+                        ig = ix + 1;
+                        ih = iv;
+                    }
+                }
+                if ix < 1 {
+                    ix = 1;
+                }
+                if iv > l_lcm {
+                    iv = l_lcm;
+                }
+                if gcm[ix] == lcm[iv] {
+                    break;
+                }
+            }
+        } else {
+            d = 1.0;
+        }
+        if d < dip_val {
+            break;
+        }
+        let mut dip_l = 0.0_f64;
+        for j in ig..l_gcm {
+            let mut max_t = 1.0_f64;
+            let (jb, je) = (gcm[j + 1], gcm[j]);
+            if je - jb > 1 && xx(je) != xx(jb) {
+                let c = (je - jb) as f64 / (xx(je) - xx(jb));
+                for jj in jb..=je {
+                    let t = (jj - jb + 1) as f64 - (xx(jj) - xx(jb)) * c;
+                    if max_t < t {
+                        max_t = t;
+                    }
+                }
+            }
+            dip_l = dip_l.max(max_t);
+        }
+        let mut dip_u = 0.0_f64;
+        for j in ih..l_lcm {
+            let mut max_t = 1.0_f64;
+            let (jb, je) = (lcm[j], lcm[j + 1]);
+            if je - jb > 1 && xx(je) != xx(jb) {
+                let c = (je - jb) as f64 / (xx(je) - xx(jb));
+                for jj in jb..=je {
+                    let t = (xx(jj) - xx(jb)) * c - (jj as f64 - jb as f64 - 1.0);
+                    if max_t < t {
+                        max_t = t;
+                    }
+                }
+            }
+            dip_u = dip_u.max(max_t);
+        }
+        dip_val = dip_val.max(dip_l.max(dip_u));
+        if low == gcm[ig] && high == lcm[ih] {
+            break;
+        }
+        low = gcm[ig];
+        high = lcm[ih];
+    }
+    dip_val / (2.0 * n as f64)
+}
+
+/// Skewness, excess kurtosis and Hartigan's dip of turnout and of the
+/// leader's share across stations.
+///
+/// The p-value is that of the dip test (Hartigan & Hartigan 1985): under the
+/// null the rates come from a unimodal distribution; the uniform is the least
+/// favourable unimodal case, so the p-value is P(dip* ≥ dip) for dip* of n
+/// uniform draws, simulated; the smaller of the turnout and share p-values is
+/// doubled (Bonferroni). Skewness and kurtosis are descriptive: a second mode
+/// or a heavy right tail at high turnout and share is what ballot stuffing
+/// leaves (Myagkov, Ordeshook & Shakin 2009, ch. 3).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DistributionShape;
+
+impl ForensicTest for DistributionShape {
+    fn code(&self) -> &'static str {
+        DISTRIBUTION_SHAPE
+    }
+
+    fn run(&self, input: &Input<'_>, options: &Options) -> Result<Finding, ForensicsError> {
+        let na = |reason: &str| ForensicsError::NotApplicable {
+            test: DISTRIBUTION_SHAPE,
+            reason: reason.to_string(),
+        };
+        let (idx, mut t, mut v) = rates(input.stations).ok_or_else(|| na("no options"))?;
+        if idx.len() < 10 {
+            return Err(na("fewer than 10 stations"));
+        }
+        let (ts, tk) = skew_kurtosis(&t);
+        let (vs, vk) = skew_kurtosis(&v);
+        let dt = dip(&mut t);
+        let dv = dip(&mut v);
+        let stream = test_seed(options.seed, DISTRIBUTION_SHAPE);
+        // Both dips share one null (it depends only on n).
+        let sims = replicates(stream, options.replicates, |rng| {
+            let mut u: Vec<f64> = (0..idx.len()).map(|_| rng.random::<f64>()).collect();
+            dip(&mut u)
+        });
+        let pt = upper_p(dt, &sims);
+        let pv = upper_p(dv, &sims);
+        let mut f = Finding::new(DISTRIBUTION_SHAPE, "Shape of turnout and leader share");
+        f.statistic_name = "largest dip (turnout, leader share)".into();
+        f.statistic = dt.max(dv);
+        f.p_value = Some((2.0 * pt.min(pv)).min(1.0));
+        f.effect_name = "dip of turnout".into();
+        f.effect = dt;
+        f.detail("turnout skewness", ts);
+        f.detail("turnout excess kurtosis", tk);
+        f.detail("turnout dip", dt);
+        f.detail("turnout dip p", pt);
+        f.detail("share skewness", vs);
+        f.detail("share excess kurtosis", vk);
+        f.detail("share dip", dv);
+        f.detail("share dip p", pv);
+        f.null = "Turnout and leader share each come from a unimodal distribution (the dip \
+                  test's least favourable case, the uniform, is simulated)."
+            .into();
+        f.caveat = "Conservative: a clean unimodal distribution rarely reaches the 5% level. \
+                    Two modes can come from honest regional differences (two kinds of \
+                    districts); skewness and kurtosis are descriptive and have no null here."
+            .into();
+        f.citation = "Hartigan & Hartigan 1985, Annals of Statistics 13(1):70–84; Joanes & \
+                      Gill 1998"
+            .into();
+        f.seed = options.seed;
+        f.replicates = options.replicates;
+        Ok(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dip_matches_reference() {
+        // Reference: Python package diptest 0.12.0 (a port of R diptest's C
+        // code), diptest.dipstat(x), which equals R's dip() when above 1/(2n).
+        let mut a = [1.0, 1.1, 1.2, 5.0, 5.1, 5.2, 5.3, 9.0, 9.1, 9.2];
+        assert!((dip(&mut a) - 0.1425).abs() < 1e-12);
+        let mut b = [
+            0.1, 0.2, 0.25, 0.3, 0.9, 1.0, 1.05, 1.1, 1.7, 1.9, 3.0, 3.1, 3.15, 3.2, 3.3,
+        ];
+        assert!((dip(&mut b) - 0.13484848484848486).abs() < 1e-12);
+        // diptest.dipstat of [((i*37) % 101) + 200*(i >= 120) + i/1000 for i in range(200)]
+        // = 0.10109094907071929 (two clusters, 120 and 80 points).
+        let mut d: Vec<f64> = (0..200u32)
+            .map(|i| {
+                f64::from((i * 37) % 101) + if i >= 120 { 200.0 } else { 0.0 } + f64::from(i) * 1e-3
+            })
+            .collect();
+        assert!((dip(&mut d) - 0.10109094907071929).abs() < 1e-12);
+        // diptest.dipstat of [((i*i*13) % 257)/257 for i in range(300)] = 0.029178403755868533.
+        let mut e: Vec<f64> = (0..300u32)
+            .map(|i| f64::from((i * i * 13) % 257) / 257.0)
+            .collect();
+        assert!((dip(&mut e) - 0.029178403755868533).abs() < 1e-12);
+        // Evenly spaced points: the floor 1/(2n) = 0.05 of R's default.
+        let mut c: Vec<f64> = (0..10).map(f64::from).collect();
+        assert!((dip(&mut c) - 0.05).abs() < 1e-12);
+    }
+
+    #[test]
+    fn skew_kurtosis_by_hand() {
+        // x = 1, 2, 3, 10: mean 4; deviations −3, −2, −1, 6.
+        // m2 = (9+4+1+36)/4 = 12.5; m3 = (−27−8−1+216)/4 = 45; m4 = (81+16+1+1296)/4 = 348.5.
+        // g1 = 45/12.5^1.5 = 1.01823; g2 = 348.5/156.25 − 3 = −0.7696.
+        let (s, k) = skew_kurtosis(&[1.0, 2.0, 3.0, 10.0]);
+        assert!((s - 45.0 / 12.5f64.powf(1.5)).abs() < 1e-12);
+        assert!((k - (348.5 / 156.25 - 3.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn within_slope_by_hand() {
+        // Group 0: (0,0),(1,1) slope 1; group 1: (10,0),(11,-1) slope −1;
+        // pooled: Σdx·dy = 0.25+0.25 −0.25−0.25 = 0 -> 0.
+        let x = [0.0, 1.0, 10.0, 11.0];
+        let y = [0.0, 1.0, 0.0, -1.0];
+        assert_eq!(within_slope(&x, &y, &[0, 0, 1, 1], 2), 0.0);
+        // One group: x̄ = 5.5, ȳ = 0; Σdx·dy = −5.5·0 + −4.5·1 + 4.5·0 + 5.5·(−1) = −10;
+        // Σdx² = 30.25+20.25+20.25+30.25 = 101 -> −10/101.
+        assert!((within_slope(&x, &y, &[0; 4], 1) + 10.0 / 101.0).abs() < 1e-12);
+    }
+}
