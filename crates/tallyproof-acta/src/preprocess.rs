@@ -134,6 +134,7 @@ impl Variant {
 }
 
 const TAIL: Region = Region::Tail { length: 1.3 };
+const TAIL_LONG: Region = Region::Tail { length: 2.0 };
 const HEAD: Region = Region::Head { length: 1.3 };
 
 const fn v(region: Region, scale: Scale, binarise: Binarise) -> Variant {
@@ -144,18 +145,25 @@ const fn v(region: Region, scale: Scale, binarise: Binarise) -> Variant {
     }
 }
 
-/// The variants tried by default, cheapest and most often successful first.
-/// Decoding stops at the first variant that yields a valid payload.
+/// The variants tried by default, in order; decoding stops at the first
+/// variant that yields a valid payload.
+///
+/// Measured with the rxing reader on the 12 real Venezuelan images
+/// (`examples/compare_decoders.rs`): the first variant alone reads all 11
+/// readable QR codes. Halving the crop is what matters: it smooths the
+/// JPEG noise and brings a module to a few pixels, whereas at full scale
+/// the same crop reads only 5 of 11. The others are fall-backs, each of
+/// which read at least 8 of 11 on its own, then the head of the sheet
+/// (scanned upside down) and the whole page.
 pub const DEFAULT_PIPELINE: &[Variant] = &[
-    v(TAIL, Scale::Full, Binarise::Decoder),
-    v(TAIL, Scale::Full, Binarise::Otsu),
     v(TAIL, Scale::Half, Binarise::Decoder),
-    v(TAIL, Scale::Full, Binarise::Fixed(140)),
-    v(TAIL, Scale::Full, Binarise::Fixed(100)),
-    v(TAIL, Scale::Full, Binarise::Fixed(180)),
-    v(TAIL, Scale::Double, Binarise::Decoder),
-    v(HEAD, Scale::Full, Binarise::Decoder),
-    v(HEAD, Scale::Full, Binarise::Otsu),
+    v(TAIL_LONG, Scale::Half, Binarise::Otsu),
+    v(TAIL, Scale::Half, Binarise::Fixed(140)),
+    v(TAIL, Scale::Full, Binarise::Otsu),
+    v(TAIL, Scale::Double, Binarise::Fixed(100)),
+    v(HEAD, Scale::Half, Binarise::Decoder),
+    v(HEAD, Scale::Half, Binarise::Otsu),
+    v(Region::Whole, Scale::Half, Binarise::Otsu),
     v(Region::Whole, Scale::Full, Binarise::Decoder),
 ];
 

@@ -16,26 +16,6 @@ pub trait QrReader: Send + Sync {
     fn read(&self, img: &GrayImage) -> Vec<String>;
 }
 
-/// [`rqrr`](https://crates.io/crates/rqrr), a pure-Rust port of the quirc
-/// QR library.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct RqrrReader;
-
-impl QrReader for RqrrReader {
-    fn name(&self) -> &'static str {
-        "rqrr"
-    }
-
-    fn read(&self, img: &GrayImage) -> Vec<String> {
-        let mut prepared = rqrr::PreparedImage::prepare(img.clone());
-        prepared
-            .detect_grids()
-            .iter()
-            .filter_map(|g| g.decode().ok().map(|(_, text)| text))
-            .collect()
-    }
-}
-
 /// Runs a reader, turning a panic inside the decoder into `Err`.
 pub(crate) fn read_guarded(reader: &dyn QrReader, img: &GrayImage) -> Result<Vec<String>, ()> {
     catch_unwind(AssertUnwindSafe(|| reader.read(img))).map_err(|_| ())
