@@ -71,8 +71,27 @@ pub fn read_files<P: AsRef<Path>>(
         let is_jsonl = [".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"]
             .iter()
             .any(|e| lower.ends_with(e));
+        let mut json_lines = None;
         let (text, header) = if is_jsonl {
-            jsonl_to_csv(cfg, &name, &text)?
+            let j = jsonl_to_csv(cfg, &name, &text)?;
+            for (line, message, raw) in j.errors {
+                ds.quarantine.push(Quarantined {
+                    source: Provenance {
+                        file: file_index,
+                        line,
+                        offset: u64::MAX,
+                    },
+                    station: None,
+                    reasons: vec![Reason {
+                        rule: Rule::FieldCount,
+                        severity: Severity::Error,
+                        message: format!("not a JSON object: {message}"),
+                    }],
+                    record: vec![raw],
+                });
+            }
+            json_lines = Some(j.lines);
+            (j.csv, j.header)
         } else {
             let header = read_header(cfg, &name, &text)?;
             (text, header)
@@ -90,6 +109,22 @@ pub fn read_files<P: AsRef<Path>>(
             Shape::Long => read_long(cfg, &mut ds, file_index, &text, &header, progress)?,
         };
         ds.files[file_index as usize].rows = rows;
+        if let Some(map) = json_lines {
+            // CSV line n (the header is line 1) is JSON line map[n - 2].
+            let fix = |p: &mut Provenance| {
+                if p.file == file_index && p.offset != u64::MAX {
+                    p.line = map.get(p.line as usize - 2).copied().unwrap_or(p.line);
+                }
+            };
+            ds.sheets.source.iter_mut().for_each(fix);
+            ds.quarantine.iter_mut().for_each(|q| fix(&mut q.source));
+            ds.missing.iter_mut().for_each(|m| fix(&mut m.source));
+            ds.files[file_index as usize].rows += ds
+                .quarantine
+                .iter()
+                .filter(|q| q.source.file == file_index && q.source.offset == u64::MAX)
+                .count() as u64;
+        }
         buffers.push((text, header));
     }
     resolve_duplicates(cfg, &mut ds, &buffers);
@@ -643,6 +678,8 @@ fn parse_chunk(
         rows: 0,
     };
     let slice = &text[range.0..range.1];
+    // Where the reader started in `slice`: it restarts after an unclosed quote.
+    let mut base = 0usize;
     let mut rdr = csv_builder(cfg).from_reader(slice);
     let mut rec = csv::ByteRecord::new();
     let mut id = String::new();
@@ -672,7 +709,9 @@ fn parse_chunk(
                 break;
             }
         }
-        let start = rec.position().map_or(counted_to, |p| p.byte() as usize);
+        let start = rec
+            .position()
+            .map_or(counted_to, |p| base + p.byte() as usize);
         line += memchr::memchr_iter(header.eol, &slice[counted_to..start.max(counted_to)]).count()
             as u64;
         counted_to = start.max(counted_to);
@@ -682,6 +721,29 @@ fn parse_chunk(
             line,
             offset: (range.0 + start) as u64,
         };
+        // A quote opened and never closed swallows the lines after it into
+        // one field. Quarantine the physical line where it opened and read
+        // on from the next line, so that no row after it is lost.
+        if rec.len() != ctx.nfields && rec.iter().any(|f| memchr::memchr(header.eol, f).is_some()) {
+            let end =
+                memchr::memchr(header.eol, &slice[start..]).map_or(slice.len(), |k| start + k);
+            let raw = String::from_utf8_lossy(&slice[start..end]);
+            let raw = raw.trim_end_matches('\r');
+            out.quarantine.push(Quarantined {
+                source,
+                station: None,
+                reasons: vec![ctx.reason(
+                    Rule::FieldCount,
+                    "a quoted field opens here and does not close on this line; the row is cut at the line end".into(),
+                )],
+                record: raw.split(cfg.input.delimiter.as_str()).map(str::to_string).collect(),
+            });
+            base = (end + 1).min(slice.len());
+            counted_to = base;
+            line += 1;
+            rdr = csv_builder(cfg).from_reader(&slice[base..]);
+            continue;
+        }
         let has_id = build_id(&cols.id, &rec, &cfg.station.separator, &mut id);
         let mut pre = Vec::new();
         if rec.len() != ctx.nfields {
@@ -1096,21 +1158,33 @@ fn read_long(
     Ok(merge_chunks(ds, vec![chunk]))
 }
 
+/// JSON Lines converted to CSV text.
+struct Jsonl {
+    csv: Vec<u8>,
+    header: Header,
+    /// Per CSV data row: its line in the JSON Lines file.
+    lines: Vec<u64>,
+    /// Lines that are not JSON objects: (line, error, raw text).
+    errors: Vec<(u64, String, String)>,
+}
+
 /// JSON Lines: each line one flat object; keys are column names. The lines
 /// are turned into CSV with a header of every key seen, so that they pass
 /// through the same reader and checks as CSV.
-fn jsonl_to_csv(cfg: &Config, name: &str, text: &[u8]) -> Result<(Vec<u8>, Header), Error> {
+fn jsonl_to_csv(cfg: &Config, name: &str, text: &[u8]) -> Result<Jsonl, Error> {
     let mut keys: Vec<String> = Vec::new();
     let mut key_index: HashMap<String, usize> = HashMap::new();
     let mut rows: Vec<Vec<(usize, String)>> = Vec::new();
+    let mut lines = Vec::new();
+    let mut errors = Vec::new();
     for (n, line) in text.split(|&b| b == b'\n').enumerate() {
         let line = line.trim_ascii();
         if line.is_empty() {
             continue;
         }
-        let mut row = Vec::new();
         match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(line) {
             Ok(obj) => {
+                let mut row = Vec::new();
                 for (k, v) in obj {
                     let i = *key_index.entry(k.clone()).or_insert_with(|| {
                         keys.push(k.clone());
@@ -1123,14 +1197,15 @@ fn jsonl_to_csv(cfg: &Config, name: &str, text: &[u8]) -> Result<(Vec<u8>, Heade
                     };
                     row.push((i, s));
                 }
+                rows.push(row);
+                lines.push(n as u64 + 1);
             }
-            Err(e) => {
-                // Keep the line: it becomes a one-field row, quarantined
-                // for its field count with the JSON error in the record.
-                row.push((usize::MAX, format!("line {}: invalid JSON: {e}", n + 1)));
-            }
+            Err(e) => errors.push((
+                n as u64 + 1,
+                e.to_string(),
+                String::from_utf8_lossy(line).into_owned(),
+            )),
         }
-        rows.push(row);
     }
     let delim = cfg.input.delimiter.as_bytes()[0];
     let mut w = csv::WriterBuilder::new()
@@ -1143,23 +1218,23 @@ fn jsonl_to_csv(cfg: &Config, name: &str, text: &[u8]) -> Result<(Vec<u8>, Heade
     };
     w.write_record(&keys).map_err(io)?;
     for row in rows {
-        if row.first().is_some_and(|(i, _)| *i == usize::MAX) {
-            w.write_record(row.iter().map(|(_, s)| s.as_str()))
-                .map_err(io)?;
-            continue;
-        }
         let mut fields = vec![String::new(); keys.len()];
         for (i, s) in row {
             fields[i] = s;
         }
         w.write_record(&fields).map_err(io)?;
     }
-    let out = w.into_inner().map_err(|e| Error::Input {
+    let csv = w.into_inner().map_err(|e| Error::Input {
         file: name.to_string(),
         message: e.to_string(),
     })?;
-    let header = read_header(cfg, name, &out)?;
-    Ok((out, header))
+    let header = read_header(cfg, name, &csv)?;
+    Ok(Jsonl {
+        csv,
+        header,
+        lines,
+        errors,
+    })
 }
 
 /// Re-read the original fields of a row from its file buffer.

@@ -1,0 +1,244 @@
+//! The malformed-input corpus (`tests/malformed/` at the repository root):
+//! every file gives its documented error or quarantine entries, and no
+//! valid row is lost: rows read = accepted + quarantined + listed without a
+//! sheet + merged.
+
+use std::path::PathBuf;
+
+use tallyproof_core::{Config, NoProgress, Rule, read_files};
+
+fn corpus() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/malformed")
+}
+
+enum Expect {
+    /// accepted, listed without sheet, merged, quarantined (line, codes), warnings (codes)
+    Read {
+        accepted: usize,
+        missing: usize,
+        merged: usize,
+        quarantined: &'static [(u64, &'static [&'static str])],
+        warnings: &'static [&'static str],
+    },
+    /// The whole file is refused with a message containing this text.
+    Refused(&'static str),
+}
+
+use Expect::*;
+
+const fn ok(accepted: usize, quarantined: &'static [(u64, &'static [&'static str])]) -> Expect {
+    Read {
+        accepted,
+        missing: 0,
+        merged: 0,
+        quarantined,
+        warnings: &[],
+    }
+}
+
+const CASES: &[(&str, Expect)] = &[
+    ("ok.csv", ok(5, &[])),
+    ("truncated_row.csv", ok(5, &[(4, &["E001"])])),
+    ("text_in_count.csv", ok(5, &[(3, &["E003"])])),
+    ("negative_count.csv", ok(5, &[(7, &["E004"])])),
+    ("wrong_delimiter.csv", Refused("no column \"station\"")),
+    (
+        "conflicting_duplicate.csv",
+        ok(4, &[(3, &["E009"]), (7, &["E009"])]),
+    ),
+    (
+        "identical_duplicate.csv",
+        Read {
+            accepted: 5,
+            missing: 0,
+            merged: 1,
+            quarantined: &[],
+            warnings: &["W103"],
+        },
+    ),
+    ("bom.csv", ok(5, &[])),
+    ("latin1_names.csv", ok(5, &[])),
+    ("cr_only.csv", ok(5, &[(4, &["E003"])])),
+    ("crlf.csv", ok(5, &[(4, &["E003"])])),
+    ("empty.csv", Refused("the file is empty")),
+    ("header_only.csv", ok(0, &[])),
+    (
+        "missing_column.csv",
+        Refused("no column \"B\" (for option B)"),
+    ),
+    ("absurdly_long_field.csv", ok(5, &[(5, &["E012"])])),
+    ("options_do_not_sum.csv", ok(5, &[(7, &["E006"])])),
+    ("ballots_over_registered.csv", ok(5, &[(7, &["E008"])])),
+    ("ballots_mismatch.csv", ok(5, &[(7, &["E007"])])),
+    (
+        "empty_counts_sheet_missing.csv",
+        Read {
+            accepted: 5,
+            missing: 2,
+            merged: 0,
+            quarantined: &[],
+            warnings: &[],
+        },
+    ),
+    ("partly_empty_counts.csv", ok(5, &[(7, &["E005"])])),
+    ("extra_fields.csv", ok(5, &[(3, &["E001"])])),
+    ("quoted_newline.csv", ok(6, &[(9, &["E003"])])),
+    ("missing_station_id.csv", ok(5, &[(7, &["E002"])])),
+    ("decimal_count.csv", ok(5, &[(7, &["E003"])])),
+    ("thousands_separator.csv", ok(5, &[(7, &["E003"])])),
+    ("huge_number.csv", ok(5, &[(7, &["E003"])])),
+    (
+        "full_turnout.csv",
+        Read {
+            accepted: 6,
+            missing: 0,
+            merged: 0,
+            quarantined: &[],
+            warnings: &["W101"],
+        },
+    ),
+    (
+        "unanimous.csv",
+        Read {
+            accepted: 6,
+            missing: 0,
+            merged: 0,
+            quarantined: &[],
+            warnings: &["W102"],
+        },
+    ),
+    ("whitespace_and_blank_lines.csv", ok(5, &[])),
+    ("sheets.csv.gz", ok(5, &[])),
+    (
+        "truncated.csv.gz",
+        Refused("gzip data is corrupt or truncated"),
+    ),
+    ("binary_garbage.csv", Refused("no column \"station\"")),
+    ("sheets.jsonl", ok(5, &[(3, &["E001"]), (7, &["E004"])])),
+    ("quote_never_closed.csv", ok(6, &[(7, &["E001"])])),
+];
+
+#[test]
+fn corpus_is_large_enough() {
+    let files = std::fs::read_dir(corpus()).unwrap().count() - 1; // corpus.toml
+    assert!(files >= 25, "{files} files");
+    assert_eq!(files, CASES.len(), "every corpus file has an expectation");
+}
+
+#[test]
+fn every_malformed_file_gives_its_documented_outcome() {
+    let cfg = Config::from_path(&corpus().join("corpus.toml")).unwrap();
+    let mut failures = Vec::new();
+    for (name, expect) in CASES {
+        let path = corpus().join(name);
+        let got = read_files(&cfg, &[&path], None, &NoProgress);
+        match (expect, got) {
+            (Refused(msg), Err(e)) => {
+                let e = e.to_string();
+                if !e.contains(msg) || !e.contains(name) {
+                    failures.push(format!(
+                        "{name}: error {e:?} should name the file and say {msg:?}"
+                    ));
+                }
+            }
+            (Refused(msg), Ok(_)) => {
+                failures.push(format!("{name}: read, expected refusal {msg:?}"))
+            }
+            (Read { .. }, Err(e)) => failures.push(format!("{name}: refused: {e}")),
+            (
+                Read {
+                    accepted,
+                    missing,
+                    merged,
+                    quarantined,
+                    warnings,
+                },
+                Ok(ds),
+            ) => {
+                let s = ds.summary();
+                if s.rows_read != s.accepted + s.quarantined + s.missing + s.merged {
+                    failures.push(format!("{name}: rows lost: {s:?}"));
+                }
+                if (ds.sheets.len(), ds.missing.len(), s.merged as usize)
+                    != (*accepted, *missing, *merged)
+                {
+                    failures.push(format!(
+                        "{name}: accepted/missing/merged {}/{}/{}, expected {accepted}/{missing}/{merged}",
+                        ds.sheets.len(),
+                        ds.missing.len(),
+                        s.merged
+                    ));
+                }
+                let got: Vec<(u64, Vec<&str>)> = ds
+                    .quarantine
+                    .iter()
+                    .map(|q| {
+                        (
+                            q.source.line,
+                            q.reasons.iter().map(|r| r.rule.code()).collect(),
+                        )
+                    })
+                    .collect();
+                let want: Vec<(u64, Vec<&str>)> =
+                    quarantined.iter().map(|(l, c)| (*l, c.to_vec())).collect();
+                if got != want {
+                    failures.push(format!("{name}: quarantine {got:?}, expected {want:?}"));
+                }
+                for q in &ds.quarantine {
+                    if q.reasons.iter().any(|r| r.message.is_empty()) || q.record.is_empty() {
+                        failures.push(format!("{name}: entry without message or record: {q:?}"));
+                    }
+                }
+                let flags: Vec<&str> = ds.flags.iter().map(|f| f.reason.rule.code()).collect();
+                if flags != *warnings {
+                    failures.push(format!("{name}: warnings {flags:?}, expected {warnings:?}"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn latin1_names_are_decoded() {
+    let cfg = Config::from_path(&corpus().join("corpus.toml")).unwrap();
+    let ds = read_files(
+        &cfg,
+        &[corpus().join("latin1_names.csv")],
+        None,
+        &NoProgress,
+    )
+    .unwrap();
+    assert!(
+        ds.units[0].names.iter().any(|n| n == "Región Andina"),
+        "{:?}",
+        ds.units[0].names
+    );
+    assert_eq!(ds.files[0].encoding, "windows-1252");
+}
+
+#[test]
+fn quarantine_file_reimports_once_fixed() {
+    let cfg = Config::from_path(&corpus().join("corpus.toml")).unwrap();
+    let ds = read_files(
+        &cfg,
+        &[corpus().join("text_in_count.csv")],
+        None,
+        &NoProgress,
+    )
+    .unwrap();
+    let mut buf = Vec::new();
+    tallyproof_core::quarantine::write_csv(&ds, &mut buf).unwrap();
+    let text = String::from_utf8(buf).unwrap();
+    assert!(text.contains("E003"), "{text}");
+    // The person fixes the typo "1OO" -> "100" and reads the file back.
+    let fixed = text.replace("1OO", "100");
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("fixed.csv");
+    std::fs::write(&p, fixed).unwrap();
+    let again = read_files(&cfg, &[&p], None, &NoProgress).unwrap();
+    assert_eq!(again.sheets.len(), 1);
+    assert!(again.quarantine.is_empty());
+    assert_eq!(again.sheets.station.get(0), "S006");
+    assert!(Rule::from_name("E003").is_some());
+}
