@@ -573,8 +573,10 @@ impl Log {
                 reason: "the stored entries do not reproduce the signed root".into(),
             });
         }
+        // A process killed between writing `checkpoint` and its copy in
+        // `checkpoints/` left the copy missing: keep it now.
+        self.keep(&prev.clone())?;
         if size == prev.size() {
-            self.keep(&prev.clone())?;
             return Ok(self.latest.clone());
         }
         let skey_path = self.dir.join(SKEY);
