@@ -7,4 +7,5 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod forensics;
+pub mod fraud;
 pub mod simulate;

@@ -51,6 +51,7 @@ pub use integer::IntegerPercentages;
 pub use multiple::benjamini_hochberg;
 pub use outliers::Outliers;
 pub use shape::{DistributionShape, TurnoutShareSlope};
+pub use util::is_whole_percent;
 
 /// Code of [`AnnouncementPercentages`].
 pub const ANNOUNCEMENT_PERCENTAGES: &str = "announcement-percentages";
@@ -275,6 +276,33 @@ impl Stations {
         }
         let g = self.region.iter().map(|r| map[r.as_str()]).collect();
         (g, map.len())
+    }
+}
+
+impl From<&crate::simulate::Simulation> for Stations {
+    /// The stations of a simulated election that have a sheet, with their
+    /// regions; ids as [`crate::simulate::Simulation::station_id`].
+    fn from(sim: &crate::simulate::Simulation) -> Self {
+        let keep: Vec<usize> = (0..sim.len()).filter(|&i| sim.has_sheet[i]).collect();
+        let col = |c: &[u32]| keep.iter().map(|&i| u64::from(c[i])).collect::<Vec<u64>>();
+        Stations {
+            ids: keep.iter().map(|&i| sim.station_id(i)).collect(),
+            registered: col(&sim.registered),
+            ballots: col(&sim.ballots),
+            valid: keep.iter().map(|&i| u64::from(sim.valid(i))).collect(),
+            invalid: col(&sim.null),
+            option_keys: sim.option_keys.clone(),
+            votes: sim.votes.iter().map(|v| col(v)).collect(),
+            region: keep
+                .iter()
+                .map(|&i| {
+                    sim.region_names
+                        .get(sim.region[i] as usize)
+                        .cloned()
+                        .unwrap_or_default()
+                })
+                .collect(),
+        }
     }
 }
 

@@ -85,7 +85,7 @@ pub(crate) fn mean_sd(x: &[f64]) -> (f64, f64) {
 /// integer arithmetic: with d = (100·a) mod b, the distance to the nearest
 /// whole percent is min(d, b − d)/b percentage points, and
 /// min(d, b − d)/b ≤ 1/20 ⇔ 20·min(d, b − d) ≤ b.
-pub(crate) fn is_whole_percent(a: u64, b: u64) -> bool {
+pub fn is_whole_percent(a: u64, b: u64) -> bool {
     if b == 0 {
         return false;
     }
