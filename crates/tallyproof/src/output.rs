@@ -69,6 +69,14 @@ impl Table {
                 width[i] = width[i].max(c.chars().count());
             }
         }
+        // A column is right-aligned when every non-empty cell below the
+        // head reads as a number.
+        let right: Vec<bool> = (0..ncols)
+            .map(|i| {
+                let mut cells = self.rows.iter().filter_map(|r| r.get(i)).filter(|c| !c.is_empty());
+                i > 0 && cells.clone().next().is_some() && cells.all(|c| numeric(c))
+            })
+            .collect();
         let mut out = String::new();
         let line = |r: &Vec<String>, out: &mut String| {
             for (i, w) in width.iter().enumerate() {
@@ -77,7 +85,7 @@ impl Table {
                 if i > 0 {
                     out.push_str("  ");
                 }
-                if i == 0 || !numeric(c) {
+                if !right[i] {
                     out.push_str(c);
                     if i + 1 < ncols {
                         out.push_str(&" ".repeat(pad));
@@ -132,9 +140,9 @@ mod tests {
             t.render(),
             "name      n\n----  -----\na         1\nbbb   1,000\n"
         );
-        let mut t = Table::new(["n", "text"]);
-        t.row(["12", "ab"]);
-        t.row(["3", "abcd"]);
-        assert_eq!(t.render(), " n  text\n--  ----\n12  ab\n 3  abcd\n");
+        let mut t = Table::new(["k", "text", "n"]);
+        t.row(["x", "ab", "12"]);
+        t.row(["y", "abcd", "3"]);
+        assert_eq!(t.render(), "k  text   n\n-  ----  --\nx  ab    12\ny  abcd   3\n");
     }
 }

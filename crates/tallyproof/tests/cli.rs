@@ -1,0 +1,119 @@
+//! The compiled binary, run as a user would.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tallyproof"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn simulate_then_tabulate_gives_the_simulated_totals() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&[
+        "simulate", "--stations", "3000", "--options", "4", "--seed", "9", "--missing", "0.2",
+        "--out", s(dir.path()),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The truth of the sheets in hand, computed from the simulation directly.
+    let sim = tallyproof_stats::simulate::simulate(&tallyproof_stats::simulate::SimParams {
+        stations: 3000,
+        options: 4,
+        seed: 9,
+        missing_share: 0.2,
+    })
+    .unwrap();
+    let in_hand: Vec<u64> = sim
+        .votes
+        .iter()
+        .map(|v| (0..sim.len()).filter(|&i| sim.has_sheet[i]).map(|i| u64::from(v[i])).sum())
+        .collect();
+    let d = dir.path();
+    let out = run(&[
+        "tabulate", "--config", s(&d.join("election.toml")), "--registry", s(&d.join("registry.csv")),
+        s(&d.join("sheets.csv")), "--json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let votes: Vec<u64> = v["national"]["units"][0]["votes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap())
+        .collect();
+    assert_eq!(votes, in_hand);
+    let with_sheet = sim.has_sheet.iter().filter(|h| **h).count() as u64;
+    assert_eq!(v["national"]["units"][0]["sheets"], with_sheet);
+    assert_eq!(v["national"]["units"][0]["stations_known"], 3000);
+    // Per-region sheets add up to the national count.
+    let regions = v["by_level"]["units"].as_array().unwrap();
+    let sum: u64 = regions.iter().map(|u| u["sheets"].as_u64().unwrap()).sum();
+    assert_eq!(sum, with_sheet);
+}
+
+#[test]
+fn validate_exit_codes_and_quarantine_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = repo().join("tests/malformed");
+    let cfg = corpus.join("corpus.toml");
+    let q = dir.path().join("q.csv");
+    let out = run(&["validate", "-c", s(&cfg), s(&corpus.join("ok.csv"))]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = run(&[
+        "validate", "-c", s(&cfg), s(&corpus.join("negative_count.csv")), "--quarantine", s(&q),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("negative_count.csv:7 station S006: E004"), "{text}");
+    let qtext = std::fs::read_to_string(&q).unwrap();
+    assert!(qtext.starts_with("_file,_line,_station,_codes,_reasons,station,"), "{qtext}");
+    assert!(qtext.contains("S006"));
+    // A missing column is bad input: exit 2, the message names the column
+    // and the nearest header.
+    let out = run(&["tabulate", "-c", s(&cfg), s(&corpus.join("missing_column.csv"))]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("missing_column.csv") && err.contains("\"B\""), "{err}");
+}
+
+#[test]
+fn config_typo_is_named_with_a_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, "[election]\nname='x'\n[station]\nid=['s']\n[[options]]\nkey='A'\n[columns]\nvalidd='v'\n").unwrap();
+    let corpus = repo().join("tests/malformed");
+    let out = run(&["tabulate", "-c", s(&cfg), s(&corpus.join("ok.csv"))]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("\"validd\"") && err.contains("did you mean \"valid\""), "{err}");
+}
+
+#[test]
+fn demo_runs_and_shows_validation_and_coverage() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["demo", "--stations", "2000", "--out", s(dir.path())]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for want in ["E009  conflict", "E003  count-unparseable", "W103  duplicate-merged", "coverage:", "by region"] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+}
+
+#[test]
+fn rules_markdown_matches_docs() {
+    let out = run(&["rules", "--markdown"]);
+    let docs = std::fs::read_to_string(repo().join("docs/rules.md")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), docs, "regenerate with: tallyproof rules --markdown > docs/rules.md");
+}
