@@ -1,0 +1,4 @@
+//! Helpers shared by the integration tests and examples.
+#![allow(dead_code)]
+
+pub mod dataset;
