@@ -187,6 +187,7 @@ pub struct Log {
     torn_bytes: u64,
     stations: BTreeMap<String, Vec<u64>>,
     latest: SignedCheckpoint,
+    reader: File,
     _lock: File,
 }
 
@@ -303,6 +304,20 @@ struct ScanEnd {
     complete: u64,
     end: u64,
     torn_bytes: u64,
+}
+
+/// Reads exactly `buf.len()` bytes at `offset`, without moving a cursor.
+#[cfg(unix)]
+fn read_at(f: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    f.read_exact_at(buf, offset)
+}
+
+#[cfg(not(unix))]
+fn read_at(f: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    let mut f = f.try_clone()?;
+    f.seek(SeekFrom::Start(offset))?;
+    f.read_exact(buf)
 }
 
 fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -422,6 +437,7 @@ impl Log {
             torn_bytes: end.torn_bytes,
             stations,
             latest,
+            reader: File::open(dir.join(ENTRIES)).map_err(io(dir.join(ENTRIES)))?,
             _lock: lock,
         })
     }
@@ -451,7 +467,7 @@ impl Log {
         &self.tree
     }
 
-    /// Reads entry `index` from disk.
+    /// Reads entry `index` from disk, checking it against its leaf hash.
     pub fn entry(&self, index: u64) -> Result<Vec<u8>> {
         let off = *usize::try_from(index)
             .ok()
@@ -460,12 +476,10 @@ impl Log {
                 Error::OutOfRange(format!("entry {index} of a log of size {}", self.size()))
             })?;
         let path = self.dir.join(ENTRIES);
-        let mut f = File::open(&path).map_err(io(&path))?;
-        f.seek(SeekFrom::Start(off)).map_err(io(&path))?;
         let mut len = [0u8; 4];
-        f.read_exact(&mut len).map_err(io(&path))?;
+        read_at(&self.reader, &mut len, off).map_err(io(&path))?;
         let mut entry = vec![0u8; u32::from_be_bytes(len) as usize];
-        f.read_exact(&mut entry).map_err(io(&path))?;
+        read_at(&self.reader, &mut entry, off + 4).map_err(io(&path))?;
         if leaf_hash(&entry) != self.tree.leaf(index).unwrap_or_default() {
             return Err(Error::EntryMismatch {
                 index,
