@@ -136,7 +136,9 @@ pub enum ForensicsError {
 /// sheet prints) and is the numerator of turnout; `valid + invalid` is the
 /// number of ballots found in the boxes. `votes[j][i]` is the count of option
 /// `option_keys[j]` at station `ids[i]`. `region` is optional (empty when
-/// unknown); when present, tests that compare stations do so within regions.
+/// unknown); when present, tests that compare stations do so within these
+/// groups, so it should be the finest geography available (for example the
+/// district or territorial commission), where stations are alike.
 #[derive(Debug, Clone, Serialize)]
 pub struct Stations {
     /// Station ids, unique.
@@ -153,7 +155,7 @@ pub struct Stations {
     pub option_keys: Vec<String>,
     /// Votes per option, per station: `votes[option][station]`.
     pub votes: Vec<Vec<u64>>,
-    /// Region of each station, or empty.
+    /// Geographic group of each station (finest level known), or empty.
     pub region: Vec<String>,
 }
 
@@ -280,8 +282,9 @@ impl Stations {
 }
 
 impl From<&crate::simulate::Simulation> for Stations {
-    /// The stations of a simulated election that have a sheet, with their
-    /// regions; ids as [`crate::simulate::Simulation::station_id`].
+    /// The stations of a simulated election that have a sheet, grouped by
+    /// district (the finest geography); ids as
+    /// [`crate::simulate::Simulation::station_id`].
     fn from(sim: &crate::simulate::Simulation) -> Self {
         let keep: Vec<usize> = (0..sim.len()).filter(|&i| sim.has_sheet[i]).collect();
         let col = |c: &[u32]| keep.iter().map(|&i| u64::from(c[i])).collect::<Vec<u64>>();
@@ -295,12 +298,7 @@ impl From<&crate::simulate::Simulation> for Stations {
             votes: sim.votes.iter().map(|v| col(v)).collect(),
             region: keep
                 .iter()
-                .map(|&i| {
-                    sim.region_names
-                        .get(sim.region[i] as usize)
-                        .cloned()
-                        .unwrap_or_default()
-                })
+                .map(|&i| format!("{:02}-{:05}", sim.region[i] + 1, sim.district[i] + 1))
                 .collect(),
         }
     }

@@ -48,13 +48,14 @@ pub fn within_slope(x: &[f64], y: &[f64], group: &[usize], groups: usize) -> f64
     if sxx > 0.0 { sxy / sxx } else { 0.0 }
 }
 
-/// Slope of the leader's share on turnout across stations, within regions
+/// Slope of the leader's share on turnout across stations, within
+/// geographic groups ([`Stations::region`], the finest level known)
 /// (Sobyanin & Sukhovolsky's turnout–share regression; see Myagkov, Ordeshook
 /// & Shakin 2009, "The Forensics of Election Fraud", ch. 3).
 ///
-/// Statistic: the pooled within-region least-squares slope b of leader share
-/// on turnout (see [`within_slope`]). Null: within each region, turnout and
-/// leader share are unrelated, so permuting turnout among a region's stations
+/// Statistic: the pooled within-group least-squares slope b of leader share
+/// on turnout (see [`within_slope`]). Null: within each group, turnout and
+/// leader share are unrelated, so permuting turnout among a group's stations
 /// leaves the distribution of b unchanged. Two-sided permutation p-value
 /// (1 + #{|b*| ≥ |b|})/(R + 1). Ballot stuffing for the leader raises
 /// turnout and share together and makes b positive.
@@ -107,17 +108,18 @@ impl ForensicTest for TurnoutShareSlope {
         contrib.sort_by(|a, b| b.0.total_cmp(&a.0));
         contrib.truncate(50);
         let mut f = Finding::new(TURNOUT_SHARE_SLOPE, "Slope of leader share on turnout");
-        f.statistic_name = "within-region slope (share points per turnout point)".into();
+        f.statistic_name = "within-group slope (share points per turnout point)".into();
         f.statistic = b;
         f.p_value = Some(p);
         f.effect_name = "slope".into();
         f.effect = b;
         f.detail("stations", idx.len() as f64);
-        f.detail("regions", ng as f64);
+        f.detail("groups", ng as f64);
         f.set_stations(contrib.iter().map(|&(_, i)| s.ids[i].clone()).collect());
-        f.null = "Within each region, a station's turnout tells nothing about its leader \
-                  share: permuting turnout among the region's stations changes nothing."
-            .into();
+        f.null =
+            "Within each geographic group, a station's turnout tells nothing about its leader \
+                  share: permuting turnout among the group's stations changes nothing."
+                .into();
         f.caveat = "Turnout and support can be related without fraud (rural or older \
                     electorates that both vote more and favour one side). A slope is a \
                     symptom to explain, not proof; it is most telling beside a fingerprint \

@@ -40,7 +40,7 @@ pub fn read(cfg: &Config, files: &[PathBuf]) -> Dataset {
 }
 
 /// Accepted sheets as forensic stations: turnout numerator = ballots issued
-/// where the config maps them, else ballots cast; region = top level.
+/// where the config maps them, else ballots cast; group = finest level.
 pub fn stations(ds: &Dataset) -> Stations {
     let sh = &ds.sheets;
     let n = sh.len();
@@ -70,7 +70,7 @@ pub fn stations(ds: &Dataset) -> Stations {
         Ok(s) => s,
         Err(e) => panic!("{e}"),
     };
-    let region = match (sh.geo.first(), ds.units.first()) {
+    let region = match (sh.geo.last(), ds.units.last()) {
         (Some(g), Some(u)) => g.iter().map(|&k| u.codes[k as usize].clone()).collect(),
         _ => Vec::new(),
     };
