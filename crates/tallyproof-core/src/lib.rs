@@ -44,8 +44,10 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod announcement;
 pub mod config;
 pub mod error;
+pub mod evidence;
 pub mod model;
 pub mod quarantine;
 pub mod read;
@@ -53,10 +55,11 @@ pub mod registry;
 pub mod rules;
 pub mod tabulate;
 
+pub use announcement::Announcement;
 pub use config::Config;
 pub use error::Error;
 pub use model::{Dataset, Sheets};
-pub use read::{NoProgress, Progress, read_files};
+pub use read::{NoProgress, Progress, read_bytes, read_files};
 pub use registry::Registry;
 pub use rules::{Rule, Severity};
 pub use tabulate::{Tabulation, tabulate};

@@ -49,6 +49,61 @@ pub fn read_files<P: AsRef<Path>>(
     registry: Option<&Registry>,
     progress: &dyn Progress,
 ) -> Result<Dataset, Error> {
+    let inputs = paths.iter().map(|p| {
+        let name = p.as_ref().display().to_string();
+        match std::fs::read(p.as_ref()) {
+            Ok(raw) => Ok((name, raw)),
+            Err(e) => Err(Error::Io {
+                path: name,
+                source: e,
+            }),
+        }
+    });
+    read_inputs(cfg, inputs, registry, progress)
+}
+
+/// Read and validate one sheet file held in memory, exactly as
+/// [`read_files`] reads a file named `name` with these contents: the name
+/// decides JSON Lines against delimited text and appears in provenance and
+/// messages.
+///
+/// ```
+/// use tallyproof_core::{Config, NoProgress, read_bytes};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let cfg = Config::from_toml(r#"
+///     [election]
+///     name = "Example"
+///     [station]
+///     id = ["station"]
+///     [[options]]
+///     key = "A"
+/// "#)?;
+/// let ds = read_bytes(&cfg, "sheets.csv", b"station,A\n1,10\n2,x\n".to_vec(), None, &NoProgress)?;
+/// assert_eq!((ds.sheets.len(), ds.quarantine.len()), (1, 1));
+/// # Ok(()) }
+/// ```
+pub fn read_bytes(
+    cfg: &Config,
+    name: &str,
+    bytes: Vec<u8>,
+    registry: Option<&Registry>,
+    progress: &dyn Progress,
+) -> Result<Dataset, Error> {
+    read_inputs(
+        cfg,
+        std::iter::once(Ok((name.to_string(), bytes))),
+        registry,
+        progress,
+    )
+}
+
+/// Read (name, raw bytes) inputs in order into one dataset.
+fn read_inputs(
+    cfg: &Config,
+    inputs: impl Iterator<Item = Result<(String, Vec<u8>), Error>>,
+    registry: Option<&Registry>,
+    progress: &dyn Progress,
+) -> Result<Dataset, Error> {
     let mut ds = Dataset {
         options: cfg.option_keys(),
         levels: cfg.levels.iter().map(|l| l.key.clone()).collect(),
@@ -57,13 +112,8 @@ pub fn read_files<P: AsRef<Path>>(
         ..Default::default()
     };
     let mut buffers = Vec::new();
-    for p in paths {
-        let path = p.as_ref();
-        let name = path.display().to_string();
-        let raw = std::fs::read(path).map_err(|e| Error::Io {
-            path: name.clone(),
-            source: e,
-        })?;
+    for input in inputs {
+        let (name, raw) = input?;
         let (text, gzip, encoding) = decode(&name, raw, cfg.input.encoding)?;
         let file_index = ds.files.len() as u32;
         progress.start_file(&name, text.len() as u64);
@@ -1414,6 +1464,41 @@ mod tests {
                 assert!(e == body.len() || body[e - 1] == b'\n');
             }
         }
+    }
+
+    #[test]
+    fn read_bytes_matches_read_files() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/malformed");
+        let cfg = Config::from_path(&dir.join("corpus.toml")).unwrap();
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                continue;
+            }
+            let name = path.display().to_string();
+            let bytes = std::fs::read(&path).unwrap();
+            let from_file = read_files(&cfg, &[&path], None, &NoProgress);
+            let from_bytes = read_bytes(&cfg, &name, bytes, None, &NoProgress);
+            match (from_file, from_bytes) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a.sheets.station.len(), b.sheets.station.len(), "{name}");
+                    assert_eq!(a.sheets.votes, b.sheets.votes, "{name}");
+                    assert_eq!(a.sheets.source, b.sheets.source, "{name}");
+                    assert_eq!(
+                        format!("{:?}", a.quarantine),
+                        format!("{:?}", b.quarantine),
+                        "{name}"
+                    );
+                    assert_eq!(format!("{:?}", a.flags), format!("{:?}", b.flags), "{name}");
+                    assert_eq!(a.rows_read(), b.rows_read(), "{name}");
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{name}"),
+                (a, b) => panic!("{name}: {:?} vs {:?}", a.is_ok(), b.is_ok()),
+            }
+            seen += 1;
+        }
+        assert!(seen >= 25);
     }
 
     #[test]

@@ -20,7 +20,9 @@ fn data(rel: &str) -> Option<PathBuf> {
 }
 
 fn config(name: &str) -> Config {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../configs").join(name);
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../configs")
+        .join(name);
     Config::from_path(&p).unwrap()
 }
 
@@ -62,7 +64,11 @@ fn venezuela_2024_v1() {
     }
     assert_eq!(states.units.iter().map(|u| u.sheets).sum::<u64>(), 24_532);
     assert_eq!(
-        states.units.iter().map(|u| u.stations_known.unwrap()).sum::<u64>(),
+        states
+            .units
+            .iter()
+            .map(|u| u.stations_known.unwrap())
+            .sum::<u64>(),
         30_026
     );
     // Distrito Capital: 1,534 of its 2,260 mesas (coverage file, state 1).
@@ -74,7 +80,10 @@ fn venezuela_2024_v1() {
     // not describe them, so their coverage is unknown.
     let muni = tabulate(&cfg, &ds, Some(&reg), Some(1));
     assert!(muni.units.iter().all(|u| u.stations_known.is_none()));
-    assert_eq!(muni.units.iter().map(|u| u.votes[eg]).sum::<u64>(), 7_156_462);
+    assert_eq!(
+        muni.units.iter().map(|u| u.votes[eg]).sum::<u64>(),
+        7_156_462
+    );
 }
 
 #[test]
@@ -110,5 +119,82 @@ fn russia_2018() {
     // Without a registry, coverage is unknown, never 100%.
     assert_eq!(n.sheet_coverage, None);
     let regions = tabulate(&cfg, &ds, None, Some(0));
-    assert_eq!(regions.units.iter().map(|u| u.valid).sum::<u64>(), 72_787_734);
+    assert_eq!(
+        regions.units.iter().map(|u| u.valid).sum::<u64>(),
+        72_787_734
+    );
+}
+
+fn ve_with_registry() -> Option<(Config, Registry, tallyproof_core::Dataset)> {
+    let csv = data("venezuela-2024-resultadosconvzla/RESULTADOS_2024_CSV_V1.csv")?;
+    let units = data("venezuela-2024-coverage/convzla_units_2024-08-01.csv").unwrap();
+    let cfg = config("ve2024.toml");
+    let reg = Registry::from_path(&cfg, &units).unwrap();
+    let ds = read_files(&cfg, &[&csv], Some(&reg), &NoProgress).unwrap();
+    Some((cfg, reg, ds))
+}
+
+fn announcement(name: &str) -> tallyproof_core::Announcement {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../announcements")
+        .join(name);
+    tallyproof_core::Announcement::from_path(&p).unwrap()
+}
+
+#[test]
+fn venezuela_bulletin_2_is_impossible_for_gonzalez() {
+    use tallyproof_core::evidence::{Verdict, feasibility};
+    let Some((cfg, reg, ds)) = ve_with_registry() else {
+        return;
+    };
+    let ann = announcement("ve2024-cne-2.toml");
+    let f = feasibility(&cfg, &ds, Some(&reg), &ann).unwrap();
+    // 96.87% of 30,026 read as at least 96.865%: ceil(30,026 × 0.96865) = 29,085
+    // stations processed, so at most 941 left out.
+    assert_eq!(f.min_processed, Some(29_085));
+    assert_eq!(f.may_leave_out, Some(941));
+    let eg = f.stations.iter().find(|b| b.key == "EG").unwrap();
+    // Computed independently (Python over the CSV): 7,156,462 minus the 941
+    // largest EG values = 6,696,357; reaching 5,326,104 needs leaving out
+    // the 4,217 largest, i.e. at most 85.96% of stations processed.
+    assert_eq!(eg.in_sheets, 7_156_462);
+    assert_eq!(eg.min, 6_696_357);
+    assert_eq!(
+        eg.verdict,
+        Verdict::ImpossibleBelow {
+            margin: 6_696_357 - 5_326_104
+        }
+    );
+    assert_eq!(eg.stations_to_leave_out, Some(4_217));
+    assert!((eg.max_coverage_compatible.unwrap() - 0.859_555).abs() < 1e-6);
+    // Maduro's figure is within the bounds: the stations not in hand could hold it.
+    let nm = f.stations.iter().find(|b| b.key == "NM").unwrap();
+    assert_eq!(nm.verdict, Verdict::Possible);
+    // The voters claim: also impossible, whether the bound is exact or not.
+    let eg_v = f.voters.iter().find(|b| b.key == "EG").unwrap();
+    assert!(eg_v.verdict.impossible());
+    assert!(
+        f.joint
+            .iter()
+            .any(|j| j.impossible && j.check.starts_with("EG jointly"))
+    );
+    assert!(f.any_impossible);
+}
+
+#[test]
+fn venezuela_bulletin_1_reconciles_the_others_group() {
+    use tallyproof_core::evidence::{feasibility, reconcile};
+    let Some((cfg, reg, ds)) = ve_with_registry() else {
+        return;
+    };
+    let ann = announcement("ve2024-cne-1.toml");
+    let rec = reconcile(&cfg, &ds, &ann).unwrap();
+    let others = rec[0].rows.iter().find(|r| r.key == "others").unwrap();
+    assert_eq!(others.in_sheets, 261_205);
+    assert_eq!(others.difference, 462_704 - 261_205);
+    let f = feasibility(&cfg, &ds, Some(&reg), &ann).unwrap();
+    // 80% read as at least 79.5%: ceil(30,026 × 0.795) = 23,871.
+    assert_eq!(f.min_processed, Some(23_871));
+    let eg = f.stations.iter().find(|b| b.key == "EG").unwrap();
+    assert!(eg.verdict.impossible(), "{eg:?}");
 }
