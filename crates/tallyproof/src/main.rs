@@ -37,6 +37,10 @@ enum Command {
     Validate(cmd::validate::Args),
     /// List the validation rules with their codes and severities.
     Rules(cmd::rules::Args),
+    /// Read tally-sheet images' QR codes into sheets with provenance.
+    Scan(cmd::scan::Args),
+    /// Compare two sources of sheets station by station.
+    Crosscheck(cmd::crosscheck::Args),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +51,8 @@ fn main() -> ExitCode {
         Command::Tabulate(a) => cmd::tabulate::run(a),
         Command::Validate(a) => cmd::validate::run(a),
         Command::Rules(a) => cmd::rules::run(a),
+        Command::Scan(a) => cmd::scan::run(a),
+        Command::Crosscheck(a) => cmd::crosscheck::run(a),
     };
     match result {
         Ok(code) => code,

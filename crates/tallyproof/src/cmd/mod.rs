@@ -1,8 +1,10 @@
 //! One module per subcommand; shared input handling in [`input`].
 
+pub mod crosscheck;
 pub mod demo;
 pub mod input;
 pub mod rules;
+pub mod scan;
 pub mod simulate;
 pub mod tabulate;
 pub mod validate;
