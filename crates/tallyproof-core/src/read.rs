@@ -256,10 +256,13 @@ pub(crate) struct Header {
     cols: Columns,
 }
 
+/// Per level: the columns its code is built from, and its name column.
+type LevelColumns = (Vec<(usize, IdPart)>, Option<usize>);
+
 /// Column indices resolved against a header.
 struct Columns {
     id: Vec<(usize, IdPart)>,
-    levels: Vec<(Vec<(usize, IdPart)>, Option<usize>)>,
+    levels: Vec<LevelColumns>,
     /// Per option: the columns that add up (wide), empty for long.
     options: Vec<Vec<usize>>,
     /// registered, valid, null, blank, ballots, issued.
@@ -493,7 +496,7 @@ impl RowCtx<'_> {
     }
 }
 
-fn field<'r>(rec: &'r csv::ByteRecord, i: usize) -> &'r str {
+fn field(rec: &csv::ByteRecord, i: usize) -> &str {
     std::str::from_utf8(rec.get(i).unwrap_or(b"")).unwrap_or("")
 }
 
@@ -609,9 +612,19 @@ fn check_row(
         errors.push(ctx.reason(Rule::CountEmpty, msg));
     }
     let _ = station;
-    if !errors.is_empty() || any_bad_option || extra_bad[1..].iter().any(|b| *b) {
+    if !errors.is_empty() || any_bad_option || extra_bad.iter().any(|b| *b) {
         if errors.is_empty() {
-            errors.push(ctx.reason(Rule::CountEmpty, "a count is empty".into()));
+            // Only the registered voters can be empty without an error so
+            // far: a sheet whose votes are filled in needs them too, or
+            // its registered column would have no entry.
+            let msg = match (extra_bad[0], cols.extras[0].as_deref()) {
+                (true, Some([i, ..])) => format!(
+                    "registered (column {:?}) is empty on a sheet with votes",
+                    col_name(ctx, *i)
+                ),
+                _ => "a count is empty".into(),
+            };
+            errors.push(ctx.reason(Rule::CountEmpty, msg));
         }
         return Err((errors, extras[0]));
     }
@@ -1499,6 +1512,48 @@ mod tests {
             seen += 1;
         }
         assert!(seen >= 25);
+    }
+
+    fn corpus_config() -> Config {
+        Config::from_toml(
+            r#"
+            [election]
+            name = "t"
+            [station]
+            id = ["station"]
+            [columns]
+            registered = "registered"
+            valid = "valid"
+            [[options]]
+            key = "A"
+            [[options]]
+            key = "B"
+            "#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn empty_registered_on_a_sheet_with_votes_is_quarantined() {
+        // Found by fuzzing: the sheet was accepted without an entry in the
+        // registered column, which then no longer lined up with the others.
+        let cfg = corpus_config();
+        let csv = b"station,registered,valid,A,B\n1,100,30,10,20\n2,,30,10,20\n3,,,,\n4,90,5,2,3\n";
+        let ds = read_bytes(&cfg, "t.csv", csv.to_vec(), None, &NoProgress).unwrap();
+        assert_eq!(ds.sheets.len(), 2);
+        assert_eq!(ds.sheets.registered.as_ref().map(Vec::len), Some(2));
+        assert_eq!(ds.missing.len(), 1);
+        assert_eq!(ds.quarantine.len(), 1);
+        let q = &ds.quarantine[0];
+        assert_eq!((q.source.line, q.reasons[0].rule), (3, Rule::CountEmpty));
+        assert!(q.reasons[0].message.contains("registered"), "{q:?}");
+        // The same sheet as JSON Lines, with the key left out.
+        let jsonl = b"{\"station\":\"1\",\"registered\":100,\"valid\":30,\"A\":10,\"B\":20}\n{\"station\":\"2\",\"valid\":30,\"A\":10,\"B\":20}\n";
+        let ds = read_bytes(&cfg, "t.jsonl", jsonl.to_vec(), None, &NoProgress).unwrap();
+        assert_eq!(ds.sheets.len(), 1);
+        assert_eq!(ds.sheets.registered.as_ref().map(Vec::len), Some(1));
+        assert_eq!(ds.quarantine.len(), 1);
+        assert_eq!(ds.quarantine[0].source.line, 2);
     }
 
     #[test]
