@@ -189,8 +189,16 @@ pub fn compare(a: (&str, &Dataset), b: (&str, &Dataset)) -> Report {
         in_both,
         agree,
         disagree: in_both - agree,
-        only_in_a: va.keys().filter(|s| !vb.contains_key(*s)).cloned().collect(),
-        only_in_b: vb.keys().filter(|s| !va.contains_key(*s)).cloned().collect(),
+        only_in_a: va
+            .keys()
+            .filter(|s| !vb.contains_key(*s))
+            .cloned()
+            .collect(),
+        only_in_b: vb
+            .keys()
+            .filter(|s| !va.contains_key(*s))
+            .cloned()
+            .collect(),
         differences,
     }
 }

@@ -109,7 +109,9 @@ fn grouping(config: &Config) -> Result<LineGrouping> {
         let default = ve2024_grouping();
         let keys = config.option_keys();
         if default.options.iter().any(|(k, _)| !keys.contains(k)) {
-            bail!("the config's options list no party `lines`, and its keys are not the Venezuela 2024 ones");
+            bail!(
+                "the config's options list no party `lines`, and its keys are not the Venezuela 2024 ones"
+            );
         }
         return Ok(default);
     }
@@ -198,10 +200,23 @@ fn sheet_object(config: &Config, scan: &ImageScan, d: &Decoded) -> Result<Map<St
             .unwrap_or_else(|| o.key.clone());
         obj.insert(column, Value::from(count));
     }
-    if let Some(col) = config.columns.valid.as_ref().and_then(|c| c.columns().first()) {
-        obj.insert(col.clone(), Value::from(d.payload.lines_total().unwrap_or(0)));
+    if let Some(col) = config
+        .columns
+        .valid
+        .as_ref()
+        .and_then(|c| c.columns().first())
+    {
+        obj.insert(
+            col.clone(),
+            Value::from(d.payload.lines_total().unwrap_or(0)),
+        );
     }
-    if let Some(col) = config.columns.null.as_ref().and_then(|c| c.columns().first()) {
+    if let Some(col) = config
+        .columns
+        .null
+        .as_ref()
+        .and_then(|c| c.columns().first())
+    {
         obj.insert(col.clone(), Value::from(d.payload.null_votes));
     }
     obj.insert("source".into(), Value::from("scan"));
@@ -224,6 +239,7 @@ fn write_jsonl(config: &Config, scans: &[ImageScan], out: &PathBuf) -> Result<()
             w.write_all(b"\n")?;
         }
     }
-    w.flush().with_context(|| format!("writing {}", out.display()))?;
+    w.flush()
+        .with_context(|| format!("writing {}", out.display()))?;
     Ok(())
 }
