@@ -21,8 +21,15 @@ use std::path::PathBuf;
 use std::time::Instant;
 use tallyproof_acta::{ImageScan, Scanner, Summary, list_images};
 
-fn timed(label: &str, scanner: &Scanner, files: &[PathBuf], threads: usize) -> Result<Vec<ImageScan>, Box<dyn Error>> {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+fn timed(
+    label: &str,
+    scanner: &Scanner,
+    files: &[PathBuf],
+    threads: usize,
+) -> Result<Vec<ImageScan>, Box<dyn Error>> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
     let t = Instant::now();
     let scans = pool.install(|| scanner.scan_files(files, |_| {}));
     let secs = t.elapsed().as_secs_f64();
@@ -44,7 +51,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let scanner = Scanner::ve2024();
 
     // Generated sheets: 640 x 3200 px, QR near the bottom, rotation
