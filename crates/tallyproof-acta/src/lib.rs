@@ -13,7 +13,7 @@
 //! - [`preprocess`]: the image variants tried in turn (crops of the sheet's
 //!   ends, scaling, binarisation), cheapest first.
 //! - [`reader`]: the [`QrReader`] trait over a QR decoder ([`RxingReader`]).
-//! - [`format`]: the [`PayloadFormat`] trait, [`Payload`], and
+//! - [`format`](mod@format): the [`PayloadFormat`] trait, [`Payload`], and
 //!   [`LineGrouping`], the data that sums party lines into options.
 //! - [`ve2024`]: the Venezuela 2024 acta format and its default grouping.
 //!
