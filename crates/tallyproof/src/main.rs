@@ -41,6 +41,9 @@ enum Command {
     Scan(cmd::scan::Args),
     /// Compare two sources of sheets station by station.
     Crosscheck(cmd::crosscheck::Args),
+    /// The signed, append-only Merkle log of every sheet: init, append,
+    /// checkpoint, prove, consistency, verify, export.
+    Log(cmd::log::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Command::Rules(a) => cmd::rules::run(a),
         Command::Scan(a) => cmd::scan::run(a),
         Command::Crosscheck(a) => cmd::crosscheck::run(a),
+        Command::Log(a) => cmd::log::run(a),
     };
     match result {
         Ok(code) => code,

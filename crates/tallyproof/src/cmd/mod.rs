@@ -3,6 +3,7 @@
 pub mod crosscheck;
 pub mod demo;
 pub mod input;
+pub mod log;
 pub mod rules;
 pub mod scan;
 pub mod simulate;
