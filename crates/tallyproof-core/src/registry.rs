@@ -22,6 +22,17 @@ pub struct Known {
     pub registered: Option<u64>,
 }
 
+/// One station of a `stations` registry.
+#[derive(Debug, Clone)]
+pub struct RegistryStation {
+    /// The station id, built as the config builds it.
+    pub id: String,
+    /// Per level of the config: the unit code, when the registry gives it.
+    pub units: Vec<Option<String>>,
+    /// Registered voters, when given.
+    pub registered: Option<u64>,
+}
+
 /// A loaded registry.
 #[derive(Debug, Clone)]
 pub struct Registry {
@@ -29,6 +40,7 @@ pub struct Registry {
     pub path: String,
     kind: RegistryKind,
     stations: HashSet<String>,
+    entries: Vec<RegistryStation>,
     /// Per level index: unit code -> known counts. `None` for a level the
     /// registry does not describe.
     per_level: Vec<Option<BTreeMap<String, Known>>>,
@@ -88,6 +100,7 @@ impl Registry {
             path: name.clone(),
             kind: spec.kind,
             stations: HashSet::new(),
+            entries: Vec::new(),
             per_level: vec![None; cfg.levels.len()],
             national: Known::default(),
         };
@@ -201,8 +214,14 @@ impl Registry {
                         (Some(a), Some(b)) => Some(a + b),
                         _ => None,
                     };
+                    let mut entry = RegistryStation {
+                        id: buf.clone(),
+                        units: vec![None; cfg.levels.len()],
+                        registered,
+                    };
                     for (l, p) in &levels {
                         render(p, &rec, "/", &mut buf);
+                        entry.units[*l] = Some(buf.clone());
                         let e = maps
                             .entry(*l)
                             .or_default()
@@ -217,6 +236,7 @@ impl Registry {
                             _ => None,
                         };
                     }
+                    out.entries.push(entry);
                 }
                 for (l, m) in maps {
                     out.per_level[l] = Some(m);
@@ -239,6 +259,11 @@ impl Registry {
     /// Whether a station is listed (always false for a units registry).
     pub fn has_station(&self, id: &str) -> bool {
         self.stations.contains(id)
+    }
+
+    /// The stations of a `stations` registry (empty for a `units` one).
+    pub fn stations(&self) -> &[RegistryStation] {
+        &self.entries
     }
 
     /// Known counts nationally.

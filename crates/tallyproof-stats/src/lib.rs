@@ -8,4 +8,5 @@
 
 pub mod forensics;
 pub mod fraud;
+pub mod projection;
 pub mod simulate;

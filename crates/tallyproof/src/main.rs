@@ -35,6 +35,10 @@ enum Command {
     Tabulate(cmd::tabulate::Args),
     /// Validate sheets: summary by rule, and the quarantine file.
     Validate(cmd::validate::Args),
+    /// Check an authority's announced totals against the sheets: differences and feasibility.
+    Reconcile(cmd::reconcile::Args),
+    /// How far the stations not in hand could move the result: worst case and projection.
+    Robustness(cmd::robustness::Args),
     /// List the validation rules with their codes and severities.
     Rules(cmd::rules::Args),
     /// Read tally-sheet images' QR codes into sheets with provenance.
@@ -53,6 +57,8 @@ fn main() -> ExitCode {
         Command::Simulate(a) => cmd::simulate::run(a),
         Command::Tabulate(a) => cmd::tabulate::run(a),
         Command::Validate(a) => cmd::validate::run(a),
+        Command::Reconcile(a) => cmd::reconcile::run(a),
+        Command::Robustness(a) => cmd::robustness::run(a),
         Command::Rules(a) => cmd::rules::run(a),
         Command::Scan(a) => cmd::scan::run(a),
         Command::Crosscheck(a) => cmd::crosscheck::run(a),

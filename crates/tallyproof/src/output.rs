@@ -73,7 +73,11 @@ impl Table {
         // head reads as a number.
         let right: Vec<bool> = (0..ncols)
             .map(|i| {
-                let mut cells = self.rows.iter().filter_map(|r| r.get(i)).filter(|c| !c.is_empty());
+                let mut cells = self
+                    .rows
+                    .iter()
+                    .filter_map(|r| r.get(i))
+                    .filter(|c| !c.is_empty());
                 i > 0 && cells.clone().next().is_some() && cells.all(|c| numeric(c))
             })
             .collect();
@@ -115,7 +119,7 @@ fn numeric(c: &str) -> bool {
         || (!c.is_empty()
             && c.chars().any(|ch| ch.is_ascii_digit())
             && c.chars()
-                .all(|ch| ch.is_ascii_digit() || ",.%+-<>×e ".contains(ch)))
+                .all(|ch| ch.is_ascii_digit() || ",.%+-<>×e –".contains(ch)))
 }
 
 #[cfg(test)]
@@ -143,6 +147,9 @@ mod tests {
         let mut t = Table::new(["k", "text", "n"]);
         t.row(["x", "ab", "12"]);
         t.row(["y", "abcd", "3"]);
-        assert_eq!(t.render(), "k  text   n\n-  ----  --\nx  ab    12\ny  abcd   3\n");
+        assert_eq!(
+            t.render(),
+            "k  text   n\n-  ----  --\nx  ab    12\ny  abcd   3\n"
+        );
     }
 }

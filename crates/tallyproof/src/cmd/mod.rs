@@ -4,6 +4,8 @@ pub mod crosscheck;
 pub mod demo;
 pub mod input;
 pub mod log;
+pub mod reconcile;
+pub mod robustness;
 pub mod rules;
 pub mod scan;
 pub mod simulate;
