@@ -312,10 +312,12 @@ pub fn dip(x: &mut [f64]) -> f64 {
 }
 
 /// Skewness, excess kurtosis and Hartigan's dip of turnout and of the
-/// leader's share across stations.
+/// leader's share across stations, taken as deviations from the median of
+/// the station's geographic group when groups are known (so that honest
+/// differences between districts do not make modes of their own).
 ///
 /// The p-value is that of the dip test (Hartigan & Hartigan 1985): under the
-/// null the rates come from a unimodal distribution; the uniform is the least
+/// null the deviations come from a unimodal distribution; the uniform is the least
 /// favourable unimodal case, so the p-value is P(dip* ≥ dip) for dip* of n
 /// uniform draws, simulated; the smaller of the turnout and share p-values is
 /// doubled (Bonferroni). Skewness and kurtosis are descriptive: a second mode
@@ -323,6 +325,31 @@ pub fn dip(x: &mut [f64]) -> f64 {
 /// leaves (Myagkov, Ordeshook & Shakin 2009, ch. 3).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DistributionShape;
+
+/// Subtracts from each value the median of its group.
+fn center_by_group(x: &mut [f64], g: &[usize], ng: usize) {
+    let mut members: Vec<Vec<f64>> = vec![Vec::new(); ng];
+    for (&v, &k) in x.iter().zip(g) {
+        members[k].push(v);
+    }
+    let med: Vec<f64> = members
+        .iter_mut()
+        .map(|m| {
+            m.sort_by(|a, b| a.total_cmp(b));
+            let n = m.len();
+            if n == 0 {
+                0.0
+            } else if n % 2 == 1 {
+                m[n / 2]
+            } else {
+                0.5 * (m[n / 2 - 1] + m[n / 2])
+            }
+        })
+        .collect();
+    for (v, &k) in x.iter_mut().zip(g) {
+        *v -= med[k];
+    }
+}
 
 impl ForensicTest for DistributionShape {
     fn code(&self) -> &'static str {
@@ -337,6 +364,12 @@ impl ForensicTest for DistributionShape {
         let (idx, mut t, mut v) = rates(input.stations).ok_or_else(|| na("no options"))?;
         if idx.len() < 10 {
             return Err(na("fewer than 10 stations"));
+        }
+        let (all_groups, ng) = input.stations.groups();
+        if ng > 1 {
+            let g: Vec<usize> = idx.iter().map(|&i| all_groups[i]).collect();
+            center_by_group(&mut t, &g, ng);
+            center_by_group(&mut v, &g, ng);
         }
         let (ts, tk) = skew_kurtosis(&t);
         let (vs, vk) = skew_kurtosis(&v);
@@ -364,8 +397,9 @@ impl ForensicTest for DistributionShape {
         f.detail("share excess kurtosis", vk);
         f.detail("share dip", dv);
         f.detail("share dip p", pv);
-        f.null = "Turnout and leader share each come from a unimodal distribution (the dip \
-                  test's least favourable case, the uniform, is simulated)."
+        f.null = "Turnout and leader share, as deviations from their group's median where \
+                  groups are known, each come from a unimodal distribution (the dip test's \
+                  least favourable case, the uniform, is simulated)."
             .into();
         f.caveat = "Conservative: a clean unimodal distribution rarely reaches the 5% level. \
                     Two modes can come from honest regional differences (two kinds of \
