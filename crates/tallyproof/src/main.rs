@@ -37,6 +37,8 @@ enum Command {
     Validate(cmd::validate::Args),
     /// Check an authority's announced totals against the sheets: differences and feasibility.
     Reconcile(cmd::reconcile::Args),
+    /// Forensic tests on the sheets, with Benjamini–Hochberg across the suite.
+    Forensics(cmd::forensics::Args),
     /// How far the stations not in hand could move the result: worst case and projection.
     Robustness(cmd::robustness::Args),
     /// List the validation rules with their codes and severities.
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         Command::Tabulate(a) => cmd::tabulate::run(a),
         Command::Validate(a) => cmd::validate::run(a),
         Command::Reconcile(a) => cmd::reconcile::run(a),
+        Command::Forensics(a) => cmd::forensics::run(a),
         Command::Robustness(a) => cmd::robustness::run(a),
         Command::Rules(a) => cmd::rules::run(a),
         Command::Scan(a) => cmd::scan::run(a),

@@ -2,6 +2,7 @@
 
 pub mod crosscheck;
 pub mod demo;
+pub mod forensics;
 pub mod input;
 pub mod log;
 pub mod reconcile;
