@@ -225,6 +225,10 @@ pub struct IdPartSpec {
     /// How many pieces to keep after `split`.
     #[serde(default)]
     pub take: Option<usize>,
+    /// Keep only the first this many characters (after padding): a state
+    /// code that is the first two digits of a centre code.
+    #[serde(default)]
+    pub prefix: Option<usize>,
 }
 
 impl IdPart {
@@ -257,6 +261,7 @@ impl IdPart {
                     }
                     _ => raw,
                 };
+                let start = out.len();
                 if let Some(w) = s.pad {
                     if piece.len() < w && piece.bytes().all(|b| b.is_ascii_digit()) {
                         for _ in piece.len()..w {
@@ -265,6 +270,11 @@ impl IdPart {
                     }
                 }
                 out.push_str(piece);
+                if let Some(n) = s.prefix {
+                    if let Some((cut, _)) = out[start..].char_indices().nth(n) {
+                        out.truncate(start + cut);
+                    }
+                }
             }
         }
     }
@@ -637,15 +647,27 @@ key = "A"
             pad: Some(9),
             split: None,
             take: None,
+            prefix: None,
         });
         let mut s = String::new();
         p.render("10113042", &mut s);
         assert_eq!(s, "010113042");
         let p = IdPart::Spec(IdPartSpec {
+            column: "C".into(),
+            pad: Some(9),
+            split: None,
+            take: None,
+            prefix: Some(4),
+        });
+        s = "x".into();
+        p.render("10113042", &mut s);
+        assert_eq!(s, "x0101");
+        let p = IdPart::Spec(IdPartSpec {
             column: "Acta".into(),
             pad: None,
             split: Some(".".into()),
             take: Some(2),
+            prefix: None,
         });
         s.clear();
         p.render("010101001.01.1.0001", &mut s);

@@ -131,7 +131,10 @@ pub fn tabulate(
             None => (String::new(), String::new()),
         };
         let (stations_known, registered_known) = match (registry, level) {
-            (Some(r), None) => (Some(r.national().stations), r.national().registered),
+            (Some(r), None) => (
+                Some(r.national().stations),
+                r.national().registered.or(cfg.election.registered_total),
+            ),
             (Some(_), Some(_)) => match known_level.and_then(|m| m.get(&code)) {
                 Some(k) => (Some(k.stations), k.registered),
                 None if known_level.is_some() => (Some(0), Some(0)),

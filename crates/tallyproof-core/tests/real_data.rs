@@ -72,7 +72,7 @@ fn venezuela_2024_v1() {
         30_026
     );
     // Distrito Capital: 1,534 of its 2,260 mesas (coverage file, state 1).
-    let dc = states.units.iter().find(|u| u.code == "1").unwrap();
+    let dc = states.units.iter().find(|u| u.code == "01").unwrap();
     assert_eq!((dc.sheets, dc.stations_known), (1_534, Some(2_260)));
     // Station ids are the acta codes' first part: 9-digit centre, 2-digit mesa.
     assert_eq!(ds.sheets.station.get(0), "010113042.01");

@@ -26,7 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .collect();
             println!(
                 "| {} | {} | {} | {:.0}% | {} | {} | {:.1}% | {:.2}% |",
-                if ratio { "ratio" } else { "expansion" },
+                if ratio { "regression" } else { "expansion" },
                 c.simulations,
                 c.stations,
                 missing * 100.0,

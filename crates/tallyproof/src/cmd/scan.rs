@@ -170,22 +170,36 @@ fn render(scans: &[ImageScan], summary: &Summary) -> String {
 fn sheet_object(config: &Config, scan: &ImageScan, d: &Decoded) -> Result<Map<String, Value>> {
     let mut obj = Map::new();
     let sep = config.station.separator.as_str();
-    let parts: Vec<&str> = if sep.is_empty() {
-        vec![d.payload.station_id.as_str()]
+    // A config whose station id is cut from one column (the acta code, say)
+    // gets the sheet's own code in that column when it renders to the
+    // station id; otherwise the station id is split into the id's columns.
+    if let [only] = config.station.id.as_slice() {
+        let mut rendered = String::new();
+        only.render(&d.payload.sheet_code, &mut rendered);
+        let value = if rendered == d.payload.station_id {
+            d.payload.sheet_code.as_str()
+        } else {
+            d.payload.station_id.as_str()
+        };
+        obj.insert(only.column().to_string(), Value::from(value));
     } else {
-        d.payload.station_id.split(sep).collect()
-    };
-    if parts.len() != config.station.id.len() {
-        bail!(
-            "{}: station id {:?} has {} part(s) but the config's [station] id has {}",
-            scan.path,
-            d.payload.station_id,
-            parts.len(),
-            config.station.id.len()
-        );
-    }
-    for (part, spec) in parts.iter().zip(&config.station.id) {
-        obj.insert(spec.column().to_string(), Value::from(*part));
+        let parts: Vec<&str> = if sep.is_empty() {
+            vec![d.payload.station_id.as_str()]
+        } else {
+            d.payload.station_id.split(sep).collect()
+        };
+        if parts.len() != config.station.id.len() {
+            bail!(
+                "{}: station id {:?} has {} part(s) but the config's [station] id has {}",
+                scan.path,
+                d.payload.station_id,
+                parts.len(),
+                config.station.id.len()
+            );
+        }
+        for (part, spec) in parts.iter().zip(&config.station.id) {
+            obj.insert(spec.column().to_string(), Value::from(*part));
+        }
     }
     for o in &config.options {
         let count = d
