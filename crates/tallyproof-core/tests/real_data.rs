@@ -52,9 +52,10 @@ fn venezuela_2024_v1() {
     // 24,532 of 30,026 mesas = 81.70%.
     assert_eq!(n.stations_known, Some(30_026));
     assert!((n.sheet_coverage.unwrap() - 0.8170).abs() < 5e-5);
-    // Registered voters of mesas without an acta are not published.
-    assert_eq!(n.registered_known, None);
-    assert_eq!(n.voter_coverage, None);
+    // The registry has no registered voters; the config's national figure
+    // (the CNE's 21,321,805) completes it: 17,745,239 / 21,321,805 = 83.23%.
+    assert_eq!(n.registered_known, Some(21_321_805));
+    assert!((n.voter_coverage.unwrap() - 0.83226).abs() < 1e-5);
     // States add up to the nation, and every state has its denominator.
     let states = tabulate(&cfg, &ds, Some(&reg), Some(0));
     assert_eq!(states.units.len(), 24);
