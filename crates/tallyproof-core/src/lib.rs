@@ -6,7 +6,7 @@
 //! - [`Config`] describes an election: options, party lines, geography,
 //!   how a station id is built, which columns hold which counts, and the
 //!   physical form of the files (delimiter, encoding, wide or long).
-//! - [`read_files`] reads CSV (plain or gzip) and JSON Lines into a
+//! - [`read_files`] reads CSV (plain or gzip), JSON Lines and Parquet into a
 //!   [`Dataset`]: accepted sheets held columnar, and the quarantine, where
 //!   every rejected sheet keeps its original fields and its reasons
 //!   ([`Rule`] codes). No row is ever dropped.
@@ -49,6 +49,8 @@ pub mod config;
 pub mod error;
 pub mod evidence;
 pub mod model;
+#[cfg(feature = "parquet")]
+pub mod parquet_input;
 pub mod quarantine;
 pub mod read;
 pub mod registry;

@@ -41,7 +41,9 @@ impl Progress for NoProgress {}
 /// Read and validate sheet files into one dataset.
 ///
 /// Files ending in `.jsonl` or `.ndjson` are read as JSON Lines (one object
-/// per sheet, keys as column names); anything else as delimited text
+/// per sheet, keys as column names); Parquet files (detected from their
+/// bytes) column by column, a row's "line" being its row number plus one as
+/// if the file had a header line; anything else as delimited text
 /// (gzip-compressed or not, detected from the bytes).
 pub fn read_files<P: AsRef<Path>>(
     cfg: &Config,
@@ -114,7 +116,17 @@ fn read_inputs(
     let mut buffers = Vec::new();
     for input in inputs {
         let (name, raw) = input?;
+        #[cfg(feature = "parquet")]
+        let (raw, is_parquet) = if crate::parquet_input::is_parquet(&raw) {
+            let delim = cfg.input.delimiter.as_bytes()[0];
+            (crate::parquet_input::to_delimited(&name, raw, delim)?, true)
+        } else {
+            (raw, false)
+        };
+        #[cfg(not(feature = "parquet"))]
+        let is_parquet = false;
         let (text, gzip, encoding) = decode(&name, raw, cfg.input.encoding)?;
+        let encoding = if is_parquet { "parquet" } else { encoding };
         let file_index = ds.files.len() as u32;
         progress.start_file(&name, text.len() as u64);
         let lower = name.to_ascii_lowercase();
