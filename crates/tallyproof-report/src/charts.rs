@@ -53,6 +53,8 @@ pub fn fingerprint(s: &Stations, bins: usize) -> Result<String, ReportError> {
         chart
             .configure_mesh()
             .disable_mesh()
+            .label_style(("sans-serif", 18))
+            .axis_desc_style(("sans-serif", 20))
             .x_desc("turnout, %")
             .y_desc("leader share, %")
             .draw()
@@ -105,6 +107,8 @@ pub fn histogram(pct: &[f64], label: &str, which: &'static str) -> Result<String
         chart
             .configure_mesh()
             .disable_mesh()
+            .label_style(("sans-serif", 18))
+            .axis_desc_style(("sans-serif", 20))
             .x_desc(label)
             .y_desc("stations per 0.1 point")
             .draw()
@@ -163,6 +167,8 @@ pub fn digits(counts: &[u64; 10]) -> Result<String, ReportError> {
         chart
             .configure_mesh()
             .disable_mesh()
+            .label_style(("sans-serif", 18))
+            .axis_desc_style(("sans-serif", 20))
             .x_labels(10)
             .x_label_formatter(&|x| format!("{:.0}", x))
             .x_desc("last digit")

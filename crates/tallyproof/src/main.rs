@@ -41,6 +41,8 @@ enum Command {
     Forensics(cmd::forensics::Args),
     /// How far the stations not in hand could move the result: worst case and projection.
     Robustness(cmd::robustness::Args),
+    /// One self-contained HTML report: headline, regions, charts, forensics.
+    Report(cmd::report::Args),
     /// List the validation rules with their codes and severities.
     Rules(cmd::rules::Args),
     /// Read tally-sheet images' QR codes into sheets with provenance.
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
         Command::Reconcile(a) => cmd::reconcile::run(a),
         Command::Forensics(a) => cmd::forensics::run(a),
         Command::Robustness(a) => cmd::robustness::run(a),
+        Command::Report(a) => cmd::report::run(a),
         Command::Rules(a) => cmd::rules::run(a),
         Command::Scan(a) => cmd::scan::run(a),
         Command::Crosscheck(a) => cmd::crosscheck::run(a),

@@ -7,6 +7,7 @@ pub mod input;
 pub mod log;
 pub mod reconcile;
 pub mod robustness;
+pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod simulate;

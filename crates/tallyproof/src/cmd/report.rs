@@ -1,0 +1,137 @@
+//! `tallyproof report`: one self-contained HTML file with the headline
+//! (who leads in the sheets, coverage, the feasibility verdict, forensic
+//! findings that survive Benjamini–Hochberg), the per-region table, the
+//! charts and every forensic test with its assumption and caveat.
+//!
+//! Usage: `tallyproof report --config C FILE... [--announcement A]
+//! [--registry R] [--seed S] [--replicates N] -o report.html`
+//!
+//! The file has inline SVG charts and inline styles: no network, no script.
+//! It reads on a phone and prints on paper.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use tallyproof_core::evidence::{Verdict as CoreVerdict, feasibility};
+use tallyproof_core::{Announcement, tabulate};
+use tallyproof_report::{Coverage, OptionTotal, RegionRow, ReportData, Verdict, render};
+use tallyproof_stats::forensics::Options;
+
+use super::input::{Input, Loaded};
+
+/// The HTML report.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    input: Input,
+    /// An announcement (TOML or JSON) to check for feasibility and for
+    /// back-computed percentages.
+    #[arg(long, short = 'a', value_name = "FILE")]
+    announcement: Option<PathBuf>,
+    /// Seed of every simulated null.
+    #[arg(long, default_value_t = 20240728)]
+    seed: u64,
+    /// Replicates of each simulated null.
+    #[arg(long, default_value_t = 1000)]
+    replicates: usize,
+    /// Where to write the HTML file.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    out: PathBuf,
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let Loaded {
+        config,
+        registry,
+        data,
+    } = args.input.load()?;
+    let ann = args
+        .announcement
+        .as_ref()
+        .map(|p| Announcement::from_path(p))
+        .transpose()?;
+    let options = Options {
+        seed: args.seed,
+        replicates: args.replicates,
+        level: 0.05,
+    };
+    let suite = super::forensics::suite(&data, ann.as_ref(), &[], &options)?;
+    let stations = super::forensics::stations(&data)?;
+    let national = tabulate(&config, &data, registry.as_ref(), None);
+    let by_region =
+        (!config.levels.is_empty()).then(|| tabulate(&config, &data, registry.as_ref(), Some(0)));
+    let n = national.units.first().context("empty tabulation")?;
+    let opts: Vec<OptionTotal> = config
+        .options
+        .iter()
+        .zip(&n.votes)
+        .map(|(o, &v)| OptionTotal::new(&o.key, o.name.as_deref().unwrap_or(&o.key), v))
+        .collect();
+    let regions: Vec<RegionRow> = by_region
+        .map(|t| {
+            t.units
+                .iter()
+                .map(|u| RegionRow {
+                    name: if u.name.is_empty() {
+                        u.code.clone()
+                    } else {
+                        u.name.clone()
+                    },
+                    sheets: u.sheets,
+                    votes: u.votes.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut rd = ReportData::new(&config.election.name, &stations)
+        .with_options(opts)
+        .with_coverage(Coverage {
+            sheets: n.sheets,
+            stations_known: n.stations_known,
+            registered_covered: n.registered_in_sheets,
+            registered_known: n.registered_known,
+            quarantined: data.quarantine.len() as u64,
+        })
+        .with_regions(regions)
+        .with_forensics(&suite)
+        .with_source(&format!("config {}", args.input.config.display()));
+    for f in &data.files {
+        rd = rd.with_source(&format!("{} ({} rows)", f.path, f.rows));
+    }
+    if let Some(a) = &ann {
+        let feas = feasibility(&config, &data, registry.as_ref(), a)?;
+        let mut lines = vec![
+            format!("Assumption: {}.", feas.assumption),
+            format!("Claim: {}.", feas.claim),
+        ];
+        for b in feas.stations.iter().chain(&feas.voters) {
+            match &b.verdict {
+                CoreVerdict::ImpossibleBelow { margin } => lines.push(format!(
+                    "{}: announced {}, at least {} below the smallest total compatible with the sheets ({}).",
+                    b.key, b.announced, margin, b.min
+                )),
+                CoreVerdict::ImpossibleAbove { margin } => lines.push(format!(
+                    "{}: announced {}, {} above the largest total compatible with the sheets.",
+                    b.key, b.announced, margin
+                )),
+                _ => {}
+            }
+        }
+        rd = rd
+            .with_verdict(Verdict {
+                label: a.label.clone(),
+                possible: !feas.any_impossible,
+                lines,
+            })
+            .with_source(&format!("announcement {}", a.label));
+    }
+    rd = rd.with_source(&format!(
+        "forensics: seed {}, {} replicates",
+        args.seed, args.replicates
+    ));
+    let html = render(&rd)?;
+    std::fs::write(&args.out, html).with_context(|| format!("writing {}", args.out.display()))?;
+    println!("{}", args.out.display());
+    Ok(ExitCode::SUCCESS)
+}
