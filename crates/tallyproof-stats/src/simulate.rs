@@ -139,7 +139,9 @@ pub fn simulate(params: &SimParams) -> Result<Simulation, SimError> {
         )));
     }
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
-    let n_regions = (((n as f64).sqrt() / 4.0).round() as usize).clamp(3, 40).min(n);
+    let n_regions = (((n as f64).sqrt() / 4.0).round() as usize)
+        .clamp(3, 40)
+        .min(n);
     let n_districts = (n / 40).clamp(n_regions, 20_000.max(n_regions));
     let gamma = Gamma::new(2.0, 1.0).map_err(|e| SimError::Param(e.to_string()))?;
     // Region sizes and each district's region.
@@ -226,8 +228,7 @@ pub fn simulate(params: &SimParams) -> Result<Simulation, SimError> {
             let size = (400.0 + 1200.0 * u).ln() + gauss(&mut rng, 0.35);
             let registered = (size.exp().round() as u32).clamp(30, 4000);
             let t = logistic(
-                0.4 + region_turnout[r] + district_turnout[d] - 0.3 * u
-                    + gauss(&mut rng, 0.25),
+                0.4 + region_turnout[r] + district_turnout[d] - 0.3 * u + gauss(&mut rng, 0.25),
             );
             let ballots = binomial(&mut rng, registered, t);
             let p_null = logistic(-4.2 + gauss(&mut rng, 0.3));
@@ -267,19 +268,29 @@ pub fn simulate(params: &SimParams) -> Result<Simulation, SimError> {
             }
         })
         .collect();
-    let region: Vec<u32> = district.iter().map(|&d| district_region[d as usize]).collect();
+    let region: Vec<u32> = district
+        .iter()
+        .map(|&d| district_region[d as usize])
+        .collect();
     let mut votes = vec![Vec::with_capacity(n); k];
     for row in &rows {
         for (j, v) in row.votes.iter().enumerate() {
             votes[j].push(*v);
         }
     }
-    let option_keys: Vec<String> = (0..k).map(|j| ((b'A' + j as u8) as char).to_string()).collect();
+    let option_keys: Vec<String> = (0..k)
+        .map(|j| ((b'A' + j as u8) as char).to_string())
+        .collect();
     Ok(Simulation {
         params: params.clone(),
-        option_names: option_keys.iter().map(|c| format!("Candidate {c}")).collect(),
+        option_names: option_keys
+            .iter()
+            .map(|c| format!("Candidate {c}"))
+            .collect(),
         option_keys,
-        region_names: (0..n_regions).map(|r| format!("Region {}", r + 1)).collect(),
+        region_names: (0..n_regions)
+            .map(|r| format!("Region {}", r + 1))
+            .collect(),
         district_region,
         region,
         district,
@@ -464,7 +475,8 @@ mod tests {
             by_region[r].1 += f64::from(s.registered[i]);
         }
         let rt: Vec<f64> = by_region.iter().map(|(a, b)| a / b).collect();
-        let spread = rt.iter().cloned().fold(0.0, f64::max) - rt.iter().cloned().fold(1.0, f64::min);
+        let spread =
+            rt.iter().cloned().fold(0.0, f64::max) - rt.iter().cloned().fold(1.0, f64::min);
         assert!(spread > 0.1, "regional turnout spread {spread}");
         // About the requested share of sheets is missing.
         let miss = s.has_sheet.iter().filter(|h| !**h).count() as f64 / s.len() as f64;
@@ -479,8 +491,26 @@ mod tests {
 
     #[test]
     fn rejects_bad_params() {
-        assert!(simulate(&SimParams { stations: 0, ..Default::default() }).is_err());
-        assert!(simulate(&SimParams { options: 1, ..Default::default() }).is_err());
-        assert!(simulate(&SimParams { missing_share: 0.99, ..Default::default() }).is_err());
+        assert!(
+            simulate(&SimParams {
+                stations: 0,
+                ..Default::default()
+            })
+            .is_err()
+        );
+        assert!(
+            simulate(&SimParams {
+                options: 1,
+                ..Default::default()
+            })
+            .is_err()
+        );
+        assert!(
+            simulate(&SimParams {
+                missing_share: 0.99,
+                ..Default::default()
+            })
+            .is_err()
+        );
     }
 }
