@@ -4,7 +4,10 @@
 //! Everything here sees plain numbers (per-station counts), never files, so
 //! each method can be checked on simulated elections where the truth is known.
 #![deny(missing_docs)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod forensics;
 pub mod fraud;
