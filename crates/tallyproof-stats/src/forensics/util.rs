@@ -89,6 +89,10 @@ pub fn is_whole_percent(a: u64, b: u64) -> bool {
     if b == 0 {
         return false;
     }
+    if a < u64::MAX / 100 && b < u64::MAX / 20 {
+        let d = (a * 100) % b;
+        return 20 * d.min(b - d) <= b;
+    }
     let d = (u128::from(a) * 100) % u128::from(b);
     let near = d.min(u128::from(b) - d);
     20 * near <= u128::from(b)
@@ -117,6 +121,10 @@ mod tests {
         assert!(is_whole_percent(1001, 2000));
         // 0.0501 away is not: 10005/20000 = 50.025 (whole), 10011/20000 = 50.055 (not).
         assert!(!is_whole_percent(10011, 20000));
+        // The u128 path agrees: a = 2^62 + 1, b = 2^63 (a/b = 50% + 2^-63):
+        // whole. a = 3·2^60, b = 2^63 + 2 (3/8 less a little = 37.4999…%): not whole.
+        assert!(is_whole_percent((1 << 62) + 1, 1 << 63));
+        assert!(!is_whole_percent(3 << 60, (1 << 63) + 2));
     }
 
     #[test]

@@ -1,0 +1,90 @@
+//! Forensics on Russia 2018 (97,699 precincts): the whole-percent test with
+//! 1,000 binomial resamples, timed, and the rest of the suite.
+//!
+//! ```text
+//! TALLYPROOF_REAL_DATA=/work/shared/data \
+//!   cargo run --release -p tallyproof-stats --example forensics_russia -- [replicates] [--suite]
+//! ```
+//! The NumPy reference of the same resampling is `benches/kobak_numpy.py`.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::Instant;
+
+use tallyproof_stats::forensics::integer::integer_counts;
+use tallyproof_stats::forensics::{Input, Options, TESTS, run_suite};
+
+fn main() {
+    let Some(path) =
+        common::dataset::real_data("russia-president-uik/russia_2018_president_uik.csv.gz")
+    else {
+        eprintln!("set TALLYPROOF_REAL_DATA");
+        std::process::exit(2);
+    };
+    let reps: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1000);
+    let suite = std::env::args().any(|a| a == "--suite");
+    let t0 = Instant::now();
+    let cfg = common::dataset::config("ru2018.toml");
+    let ds = common::dataset::read(&cfg, &[path]);
+    let s = common::dataset::stations(&ds);
+    println!(
+        "read {} stations in {:.2} s",
+        s.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    let t1 = Instant::now();
+    let r = match integer_counts(&s, 2018, reps) {
+        Ok(r) => r,
+        Err(e) => panic!("{e}"),
+    };
+    let secs = t1.elapsed().as_secs_f64();
+    let a = r.anomaly();
+    let z = r.z();
+    println!(
+        "integer percentages, {reps} resamples, {} threads: {secs:.2} s",
+        rayon::current_num_threads()
+    );
+    println!("included stations: {}", r.included);
+    println!(
+        "turnout: observed {}, null mean {:.1} (sd {:.1}), excess {:.0}, z {:.1}",
+        r.turnout, r.null_mean[0], r.null_sd[0], a[0], z[0]
+    );
+    println!(
+        "leader:  observed {}, null mean {:.1} (sd {:.1}), excess {:.0}, z {:.1}",
+        r.leader, r.null_mean[1], r.null_sd[1], a[1], z[1]
+    );
+    println!(
+        "either:  observed {}, null mean {:.1} (sd {:.1}), excess {:.0}, z {:.1}, p {:.4}",
+        r.combined, r.null_mean[2], r.null_sd[2], a[2], z[2], r.p_value
+    );
+    if suite {
+        let t2 = Instant::now();
+        let opts = Options {
+            seed: 2018,
+            replicates: reps,
+            level: 0.05,
+        };
+        let rep = match run_suite(TESTS, &Input::new(&s), &opts) {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        };
+        println!("suite: {:.1} s", t2.elapsed().as_secs_f64());
+        for f in &rep.findings {
+            println!(
+                "  {:<22} statistic {:>12.4} p {:>9} BH {:>9} effect {:.4}",
+                f.code,
+                f.statistic,
+                f.p_value.map_or("-".into(), |p| format!("{p:.2e}")),
+                f.p_adjusted.map_or("-".into(), |p| format!("{p:.2e}")),
+                f.effect
+            );
+            for d in &f.details {
+                println!("      {} = {:.4}", d.name, d.value);
+            }
+        }
+    }
+}
