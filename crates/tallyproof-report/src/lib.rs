@@ -313,7 +313,7 @@ pub fn render(d: &ReportData<'_>) -> Result<String, ReportError> {
 fn headline(h: &mut String, d: &ReportData<'_>) -> Result<(), ReportError> {
     let total: u64 = d.options.iter().map(|o| o.votes).sum();
     let mut sorted: Vec<&OptionTotal> = d.options.iter().collect();
-    sorted.sort_by(|a, b| b.votes.cmp(&a.votes));
+    sorted.sort_by_key(|o| std::cmp::Reverse(o.votes));
     write!(h, "<p class=\"headline\">")?;
     match (sorted.first(), sorted.get(1)) {
         (Some(a), Some(b)) => write!(
