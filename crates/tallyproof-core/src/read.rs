@@ -456,12 +456,16 @@ fn parse_field(f: &[u8]) -> Num {
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
     };
-    if digits.is_empty() || digits.len() > 12 || !digits.iter().all(u8::is_ascii_digit) {
+    if digits.is_empty() || digits.len() > 12 {
         return Num::Bad(String::from_utf8_lossy(t).into_owned());
     }
     let mut v: u64 = 0;
-    for d in digits {
-        v = v * 10 + u64::from(d - b'0');
+    for &b in digits {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return Num::Bad(String::from_utf8_lossy(t).into_owned());
+        }
+        v = v * 10 + u64::from(d);
     }
     if neg && v > 0 {
         Num::Negative(String::from_utf8_lossy(t).into_owned())
@@ -471,8 +475,8 @@ fn parse_field(f: &[u8]) -> Num {
 }
 
 /// Parsed counts of one row.
-struct RowCounts {
-    options: Vec<u64>,
+struct RowCounts<'a> {
+    options: &'a [u64],
     extras: [Option<u64>; 6],
 }
 
@@ -537,11 +541,12 @@ fn build_id(parts: &[(usize, IdPart)], rec: &csv::ByteRecord, sep: &str, out: &m
 /// sheet, Err(reasons) for a rejected one; `Ok(None)` for a station listed
 /// without a sheet.
 #[allow(clippy::type_complexity)]
-fn check_row(
+fn check_row<'o>(
     ctx: &RowCtx<'_>,
     rec: &csv::ByteRecord,
     station: &str,
-) -> Result<Option<(RowCounts, Vec<Reason>)>, (Vec<Reason>, Option<u64>)> {
+    options: &'o mut Vec<u64>,
+) -> Result<Option<(RowCounts<'o>, Vec<Reason>)>, (Vec<Reason>, Option<u64>)> {
     let mut errors = Vec::new();
     let cols = ctx.cols;
     let mut empty_fields: Vec<&str> = Vec::new();
@@ -588,7 +593,7 @@ fn check_row(
             }
             if ok { Some(sum) } else { None }
         };
-    let mut options = Vec::with_capacity(cols.options.len());
+    options.clear();
     let mut any_bad_option = false;
     for (o, idxs) in cols.options.iter().enumerate() {
         match parse(idxs, &ctx.cfg.options[o].key, &mut errors, true) {
@@ -762,6 +767,8 @@ fn parse_chunk(
     let mut line = first_line;
     let mut counted_to = 0usize;
     let mut geo = vec![0u32; nlevels];
+    let mut last_code = vec![String::new(); nlevels];
+    let mut options = Vec::with_capacity(cols.options.len());
     loop {
         match rdr.read_byte_record(&mut rec) {
             Ok(false) => break,
@@ -844,11 +851,10 @@ fn parse_chunk(
                 "the station id columns are empty".to_string(),
             ));
         }
-        let station = if has_id { Some(id.clone()) } else { None };
         if !pre.is_empty() {
             out.quarantine.push(Quarantined {
                 source,
-                station,
+                station: has_id.then(|| id.clone()),
                 reasons: pre,
                 record: record_strings(&rec),
             });
@@ -856,10 +862,15 @@ fn parse_chunk(
         }
         for (l, (parts, name_col)) in cols.levels.iter().enumerate() {
             build_id(parts, &rec, "/", &mut code);
-            let name = name_col.map_or("", |i| field(&rec, i).trim());
-            geo[l] = out.units[l].intern(&code, name);
+            // Files are usually sorted by geography: most rows repeat the
+            // unit of the row before, which skips the hash lookup.
+            if code != last_code[l] || out.units[l].is_empty() {
+                let name = name_col.map_or("", |i| field(&rec, i).trim());
+                geo[l] = out.units[l].intern(&code, name);
+                last_code[l].clone_from(&code);
+            }
         }
-        match check_row(ctx, &rec, &id) {
+        match check_row(ctx, &rec, &id, &mut options) {
             Ok(Some((counts, warnings))) => {
                 let s = &mut out.sheets;
                 let row = s.len();
@@ -907,7 +918,7 @@ fn parse_chunk(
             }
             Err((reasons, _)) => out.quarantine.push(Quarantined {
                 source,
-                station,
+                station: Some(id.clone()),
                 reasons,
                 record: record_strings(&rec),
             }),
@@ -1118,6 +1129,7 @@ fn read_long(
         rows: 0,
     };
     let mut code = String::new();
+    let mut options = Vec::with_capacity(n);
     for st in &order {
         let Some(g) = groups.remove(st) else { continue };
         chunk.rows += 1;
@@ -1175,7 +1187,7 @@ fn read_long(
             let name = name_col.map_or("", |i| field(&first.0, i).trim());
             geo.push(chunk.units[l].intern(&code, name));
         }
-        match check_row(&ctx, &synth, st) {
+        match check_row(&ctx, &synth, st, &mut options) {
             Ok(Some((counts, warnings))) => {
                 let s = &mut chunk.sheets;
                 let row = s.len();
@@ -1312,44 +1324,116 @@ fn jsonl_to_csv(cfg: &Config, name: &str, text: &[u8]) -> Result<Jsonl, Error> {
     })
 }
 
-/// Re-read the original fields of a row from its file buffer.
-fn original_record(buffers: &[(Vec<u8>, Header)], cfg: &Config, p: &Provenance) -> Vec<String> {
-    let Some((text, _)) = buffers.get(p.file as usize) else {
-        return Vec::new();
-    };
-    let from = (p.offset as usize).min(text.len());
-    let mut rdr = csv_builder(cfg).from_reader(&text[from..]);
-    let mut rec = csv::ByteRecord::new();
-    match rdr.read_byte_record(&mut rec) {
-        Ok(true) => record_strings(&rec),
-        _ => Vec::new(),
+/// Re-reads the original fields of rows from their file buffers by offset,
+/// with one CSV reader per file (building a reader costs more than reading
+/// a row).
+struct Originals<'a> {
+    buffers: &'a [(Vec<u8>, Header)],
+    cfg: &'a Config,
+    readers: Vec<Option<csv::Reader<std::io::Cursor<&'a [u8]>>>>,
+    rec: csv::ByteRecord,
+}
+
+impl<'a> Originals<'a> {
+    fn new(buffers: &'a [(Vec<u8>, Header)], cfg: &'a Config) -> Self {
+        Originals {
+            buffers,
+            cfg,
+            readers: buffers.iter().map(|_| None).collect(),
+            rec: csv::ByteRecord::new(),
+        }
     }
+
+    /// The fields of the row at `p`, or nothing when it cannot be re-read.
+    fn get(&mut self, p: &Provenance) -> Vec<String> {
+        let i = p.file as usize;
+        let (Some((text, _)), Some(slot)) = (self.buffers.get(i), self.readers.get_mut(i)) else {
+            return Vec::new();
+        };
+        let cfg = self.cfg;
+        let rdr = slot.get_or_insert_with(|| {
+            csv_builder(cfg).from_reader(std::io::Cursor::new(text.as_slice()))
+        });
+        let from = p.offset.min(text.len() as u64);
+        if rdr
+            .seek_raw(std::io::SeekFrom::Start(from), csv::Position::new())
+            .is_err()
+        {
+            return Vec::new();
+        }
+        match rdr.read_byte_record(&mut self.rec) {
+            Ok(true) => record_strings(&self.rec),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The sheets of every station that appears more than once: each group in
+/// input order, groups ordered by their first sheet.
+///
+/// Station ids are hashed in parallel and the (hash, index) pairs sorted, so
+/// that only ids with equal hashes are compared; a million sheets need 16 MB
+/// and no hash table.
+fn duplicate_groups(stations: &crate::model::StrColumn) -> Vec<Vec<usize>> {
+    let mut keys: Vec<(u64, usize)> = (0..stations.len())
+        .into_par_iter()
+        .map(|i| (hash_id(stations.get(i).as_bytes()), i))
+        .collect();
+    keys.par_sort_unstable();
+    let mut groups = Vec::new();
+    for run in keys.chunk_by(|a, b| a.0 == b.0) {
+        if run.len() < 2 {
+            continue;
+        }
+        // Equal hashes: split by the ids themselves, keeping index order.
+        let mut rest: Vec<usize> = run.iter().map(|&(_, i)| i).collect();
+        while rest.len() >= 2 {
+            let id = stations.get(rest[0]);
+            let (same, other): (Vec<usize>, Vec<usize>) =
+                rest.iter().partition(|&&j| stations.get(j) == id);
+            if same.len() >= 2 {
+                groups.push(same);
+            }
+            rest = other;
+        }
+    }
+    groups.sort_unstable();
+    groups
+}
+
+/// A fast non-cryptographic hash of a station id (FxHash's multiply-rotate
+/// over 8-byte words, with the length mixed in).
+fn hash_id(b: &[u8]) -> u64 {
+    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let mut h = (b.len() as u64).wrapping_mul(K);
+    let mut words = b.chunks_exact(8);
+    for w in &mut words {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(w);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(a)).wrapping_mul(K);
+    }
+    let mut a = [0u8; 8];
+    a[..words.remainder().len()].copy_from_slice(words.remainder());
+    h = (h.rotate_left(5) ^ u64::from_le_bytes(a)).wrapping_mul(K);
+    // Final avalanche (from SplitMix64) so that the sort spreads evenly.
+    h ^= h >> 31;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^ (h >> 29)
 }
 
 /// Same station twice: identical copies merge into the first (flagged);
 /// copies that disagree all go to the quarantine as a conflict, none counted.
 fn resolve_duplicates(cfg: &Config, ds: &mut Dataset, buffers: &[(Vec<u8>, Header)]) {
     let n = ds.sheets.len();
-    let mut first: HashMap<&str, usize> = HashMap::with_capacity(n);
-    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
-    for i in 0..n {
-        let st = ds.sheets.station.get(i);
-        match first.get(st) {
-            Some(&f) => groups.entry(f).or_insert_with(|| vec![f]).push(i),
-            None => {
-                first.insert(st, i);
-            }
-        }
-    }
+    let groups = duplicate_groups(&ds.sheets.station);
     if groups.is_empty() {
         return;
     }
     let sev = severities(cfg);
+    let mut originals = Originals::new(buffers, cfg);
     let mut keep = vec![true; n];
     let mut new_flags = Vec::new();
     let mut new_q = Vec::new();
-    let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
-    groups.sort();
     for g in groups {
         let all_same = g.iter().all(|&i| ds.sheets.same_numbers(g[0], i));
         if all_same {
@@ -1387,12 +1471,11 @@ fn resolve_duplicates(cfg: &Config, ds: &mut Dataset, buffers: &[(Vec<u8>, Heade
                             others.join(", ")
                         ),
                     }],
-                    record: original_record(buffers, cfg, &ds.sheets.source[i]),
+                    record: originals.get(&ds.sheets.source[i]),
                 });
             }
         }
     }
-    drop(first);
     remove_sheets(ds, &keep);
     // Flags on the kept sheets point at their new indices.
     let new_index = reindex(&keep);
@@ -1441,6 +1524,7 @@ fn check_registry(cfg: &Config, ds: &mut Dataset, reg: &Registry, buffers: &[(Ve
     let n = ds.sheets.len();
     let mut keep = vec![true; n];
     let mut q = Vec::new();
+    let mut originals = Originals::new(buffers, cfg);
     let sev = cfg.severity(Rule::UnknownStation);
     for (i, k) in keep.iter_mut().enumerate() {
         let st = ds.sheets.station.get(i);
@@ -1456,7 +1540,7 @@ fn check_registry(cfg: &Config, ds: &mut Dataset, reg: &Registry, buffers: &[(Ve
                     source: ds.sheets.source[i],
                     station: Some(st.to_string()),
                     reasons: vec![r],
-                    record: original_record(buffers, cfg, &ds.sheets.source[i]),
+                    record: originals.get(&ds.sheets.source[i]),
                 });
             } else {
                 ds.flags.push(Flag {
@@ -1566,6 +1650,30 @@ mod tests {
         assert_eq!(ds.sheets.registered.as_ref().map(Vec::len), Some(1));
         assert_eq!(ds.quarantine.len(), 1);
         assert_eq!(ds.quarantine[0].source.line, 2);
+    }
+
+    #[test]
+    fn duplicate_groups_match_a_hash_map() {
+        let ids = [
+            "a",
+            "b",
+            "a",
+            "c",
+            "b",
+            "a",
+            "",
+            "",
+            "d",
+            "abcdefghij",
+            "abcdefghij",
+        ];
+        let mut col = crate::model::StrColumn::default();
+        ids.iter().for_each(|s| col.push(s));
+        assert_eq!(
+            duplicate_groups(&col),
+            vec![vec![0, 2, 5], vec![1, 4], vec![6, 7], vec![9, 10]]
+        );
+        assert_ne!(hash_id(b"abcdefgh"), hash_id(b"abcdefgh\0"));
     }
 
     #[test]
