@@ -202,6 +202,9 @@ pub fn tabulate(
 }
 
 /// Order codes numerically where they are numbers ("2" before "10").
+///
+/// Segments (split on `/`) that are numbers come before those that are not,
+/// so that the order is total ("2" < "10" < "1a", never a cycle).
 pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     let mut ai = a.split('/');
     let mut bi = b.split('/');
@@ -213,11 +216,41 @@ pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
             (Some(x), Some(y)) => {
                 let c = match (x.parse::<u64>(), y.parse::<u64>()) {
                     (Ok(p), Ok(q)) => p.cmp(&q).then(x.cmp(y)),
-                    _ => x.cmp(y),
+                    (Ok(_), Err(_)) => std::cmp::Ordering::Less,
+                    (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
+                    (Err(_), Err(_)) => x.cmp(y),
                 };
                 if c != std::cmp::Ordering::Equal {
                     return c;
                 }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::natural_cmp;
+
+    #[test]
+    fn natural_order_is_total() {
+        // Found by fuzzing: "2" < "10" by number, "10" < "1a" and "1a" < "2"
+        // by text made a cycle, and sorting units panicked.
+        let codes = ["1a", "10", "2", "+5", "5", "b", "", "2/x", "2/10", "2/9"];
+        let mut v: Vec<&str> = codes.to_vec();
+        v.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            v,
+            ["2", "2/9", "2/10", "2/x", "+5", "5", "10", "", "1a", "b"]
+        );
+        for a in codes {
+            for b in codes {
+                for c in codes {
+                    if natural_cmp(a, b).is_le() && natural_cmp(b, c).is_le() {
+                        assert!(natural_cmp(a, c).is_le(), "{a} {b} {c}");
+                    }
+                }
+                assert_eq!(natural_cmp(a, b), natural_cmp(b, a).reverse());
             }
         }
     }
