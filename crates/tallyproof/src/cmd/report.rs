@@ -14,8 +14,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use tallyproof_core::evidence::{Verdict as CoreVerdict, feasibility};
-use tallyproof_core::{Announcement, tabulate};
-use tallyproof_report::{Coverage, OptionTotal, RegionRow, ReportData, Verdict, render};
+use tallyproof_core::{Announcement, Config, Dataset, Registry, tabulate};
+use tallyproof_report::{Coverage, OptionTotal, RegionRow, ReportData, Verdict, int, render};
 use tallyproof_stats::forensics::Options;
 
 use super::input::{Input, Loaded};
@@ -56,11 +56,38 @@ pub fn run(args: Args) -> Result<ExitCode> {
         replicates: args.replicates,
         level: 0.05,
     };
-    let suite = super::forensics::suite(&data, ann.as_ref(), &[], &options)?;
-    let stations = super::forensics::stations(&data)?;
-    let national = tabulate(&config, &data, registry.as_ref(), None);
-    let by_region =
-        (!config.levels.is_empty()).then(|| tabulate(&config, &data, registry.as_ref(), Some(0)));
+    let mut sources = vec![format!("config {}", args.input.config.display())];
+    if let Some(p) = &args.announcement {
+        sources.push(format!("announcement file {}", p.display()));
+    }
+    let text = html(
+        &config,
+        &data,
+        registry.as_ref(),
+        ann.as_ref(),
+        &options,
+        &sources,
+    )?;
+    std::fs::write(&args.out, text).with_context(|| format!("writing {}", args.out.display()))?;
+    println!("{}", args.out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The report's HTML for loaded sheets: runs the forensic suite, tabulates
+/// nationally and by the first level, checks the announcement's feasibility
+/// when one is given. `sources` are listed at the end of the report.
+pub fn html(
+    config: &Config,
+    data: &Dataset,
+    registry: Option<&Registry>,
+    ann: Option<&Announcement>,
+    options: &Options,
+    sources: &[String],
+) -> Result<String> {
+    let suite = super::forensics::suite(data, ann, &[], options)?;
+    let stations = super::forensics::stations(data)?;
+    let national = tabulate(config, data, registry, None);
+    let by_region = (!config.levels.is_empty()).then(|| tabulate(config, data, registry, Some(0)));
     let n = national.units.first().context("empty tabulation")?;
     let opts: Vec<OptionTotal> = config
         .options
@@ -94,13 +121,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
             quarantined: data.quarantine.len() as u64,
         })
         .with_regions(regions)
-        .with_forensics(&suite)
-        .with_source(&format!("config {}", args.input.config.display()));
+        .with_forensics(&suite);
+    for s in sources {
+        rd = rd.with_source(s);
+    }
     for f in &data.files {
         rd = rd.with_source(&format!("{} ({} rows)", f.path, f.rows));
     }
-    if let Some(a) = &ann {
-        let feas = feasibility(&config, &data, registry.as_ref(), a)?;
+    if let Some(a) = ann {
+        let feas = feasibility(config, data, registry, a)?;
         let mut lines = vec![
             format!("Assumption: {}.", feas.assumption),
             format!("Claim: {}.", feas.claim),
@@ -109,11 +138,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
             match &b.verdict {
                 CoreVerdict::ImpossibleBelow { margin } => lines.push(format!(
                     "{}: announced {}, at least {} below the smallest total compatible with the sheets ({}).",
-                    b.key, b.announced, margin, b.min
+                    b.key,
+                    int(b.announced),
+                    int(*margin),
+                    int(b.min)
                 )),
                 CoreVerdict::ImpossibleAbove { margin } => lines.push(format!(
                     "{}: announced {}, {} above the largest total compatible with the sheets.",
-                    b.key, b.announced, margin
+                    b.key,
+                    int(b.announced),
+                    int(*margin)
                 )),
                 _ => {}
             }
@@ -128,10 +162,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     rd = rd.with_source(&format!(
         "forensics: seed {}, {} replicates",
-        args.seed, args.replicates
+        options.seed, options.replicates
     ));
-    let html = render(&rd)?;
-    std::fs::write(&args.out, html).with_context(|| format!("writing {}", args.out.display()))?;
-    println!("{}", args.out.display());
-    Ok(ExitCode::SUCCESS)
+    Ok(render(&rd)?)
 }
