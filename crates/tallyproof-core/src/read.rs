@@ -765,6 +765,8 @@ fn parse_chunk(
     let mut id = String::new();
     let mut code = String::new();
     let mut line = first_line;
+    // The line of `slice[base]`.
+    let mut line_base = first_line;
     let mut counted_to = 0usize;
     let mut geo = vec![0u32; nlevels];
     let mut last_code = vec![String::new(); nlevels];
@@ -791,11 +793,19 @@ fn parse_chunk(
                 break;
             }
         }
-        let start = rec
-            .position()
-            .map_or(counted_to, |p| base + p.byte() as usize);
-        line += memchr::memchr_iter(header.eol, &slice[counted_to..start.max(counted_to)]).count()
-            as u64;
+        let pos = rec.position();
+        let start = pos.map_or(counted_to, |p| base + p.byte() as usize);
+        match pos {
+            // The CSV reader counts '\n' bytes as it parses: its line at a
+            // record is 1 + the line ends before it since `base`.
+            Some(p) if header.eol == b'\n' && start >= counted_to => {
+                line = line_base + p.line().saturating_sub(1);
+            }
+            _ => {
+                line += memchr::memchr_iter(header.eol, &slice[counted_to..start.max(counted_to)])
+                    .count() as u64;
+            }
+        }
         counted_to = start.max(counted_to);
         out.rows += 1;
         let source = Provenance {
@@ -806,7 +816,12 @@ fn parse_chunk(
         // A quote opened and never closed swallows the lines after it into
         // one field. Quarantine the physical line where it opened and read
         // on from the next line, so that no row after it is lost.
-        if rec.len() != ctx.nfields && rec.iter().any(|f| memchr::memchr(header.eol, f).is_some()) {
+        // The same when the row happens to come out with the right number
+        // of fields but a field that swallowed lines is over the limit: a
+        // second unbalanced quote further down closed the first.
+        if (rec.len() != ctx.nfields || rec.iter().any(|f| f.len() > MAX_FIELD))
+            && rec.iter().any(|f| memchr::memchr(header.eol, f).is_some())
+        {
             let end =
                 memchr::memchr(header.eol, &slice[start..]).map_or(slice.len(), |k| start + k);
             let raw = String::from_utf8_lossy(&slice[start..end]);
@@ -823,6 +838,7 @@ fn parse_chunk(
             base = (end + 1).min(slice.len());
             counted_to = base;
             line += 1;
+            line_base = line;
             rdr = csv_builder(cfg).from_reader(&slice[base..]);
             continue;
         }
@@ -1674,6 +1690,27 @@ mod tests {
             vec![vec![0, 2, 5], vec![1, 4], vec![6, 7], vec![9, 10]]
         );
         assert_ne!(hash_id(b"abcdefgh"), hash_id(b"abcdefgh\0"));
+    }
+
+    #[test]
+    fn two_unbalanced_quotes_do_not_swallow_the_rows_between() {
+        // Found by a line-number test on a simulated file: the second quote
+        // closed the first, the row came out with the right field count and
+        // every row between went to the quarantine inside one long field.
+        let cfg = corpus_config();
+        let mut csv = String::from("station,registered,valid,A,B\n");
+        for i in 0..400 {
+            match i {
+                10 => csv.push_str("s10,100,\"30,10,20\n"),
+                300 => csv.push_str("s300,100,30\",10,20\n"),
+                _ => csv.push_str(&format!("s{i},100,30,10,20\n")),
+            }
+        }
+        let ds = read_bytes(&cfg, "t.csv", csv.into_bytes(), None, &NoProgress).unwrap();
+        assert_eq!(ds.rows_read(), 400);
+        assert_eq!(ds.sheets.len(), 398);
+        let lines: Vec<u64> = ds.quarantine.iter().map(|q| q.source.line).collect();
+        assert_eq!(lines, vec![12, 302]);
     }
 
     #[test]
