@@ -484,7 +484,7 @@ mod tests {
     fn seeded_and_reproducible() {
         let s = stratum(vec![vec![10, 20, 30, 7], vec![9, 8, 1, 3]], 3);
         let a = project(
-            &[s.clone()],
+            std::slice::from_ref(&s),
             &ProjectionParams {
                 replicates: 300,
                 seed: 5,
