@@ -78,8 +78,8 @@ def versions(binary):
             v[m] = __import__(m).__version__
         except ImportError:
             v[m] = "missing"
-    v["tallyproof"] = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.strip()
-    v["rustc"] = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    v["tallyproof"] = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.split()[-1]
+    v["rustc"] = " ".join(subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.split()[1:])
     return v
 
 
