@@ -490,6 +490,47 @@ struct Chunk {
     rows: u64,
 }
 
+impl Chunk {
+    /// Store an accepted sheet and its warnings.
+    fn accept(
+        &mut self,
+        station: &str,
+        geo: &[u32],
+        counts: &RowCounts<'_>,
+        source: Provenance,
+        warnings: Vec<Reason>,
+    ) {
+        let s = &mut self.sheets;
+        let row = s.len();
+        s.station.push(station);
+        for (l, g) in geo.iter().enumerate() {
+            s.geo[l].push(*g);
+        }
+        for (o, v) in counts.options.iter().enumerate() {
+            s.votes[o].push(*v as u32);
+        }
+        let cols6 = [
+            &mut s.registered,
+            &mut s.valid,
+            &mut s.null,
+            &mut s.blank,
+            &mut s.ballots,
+            &mut s.issued,
+        ];
+        for (col, v) in cols6.into_iter().zip(counts.extras) {
+            if let (Some(c), Some(v)) = (col.as_mut(), v) {
+                c.push(v as u32);
+            }
+        }
+        s.source.push(source);
+        self.flags.extend(
+            warnings
+                .into_iter()
+                .map(|reason| Flag { sheet: row, reason }),
+        );
+    }
+}
+
 struct RowCtx<'a> {
     cfg: &'a Config,
     cols: &'a Columns,
@@ -888,35 +929,7 @@ fn parse_chunk(
         }
         match check_row(ctx, &rec, &id, &mut options) {
             Ok(Some((counts, warnings))) => {
-                let s = &mut out.sheets;
-                let row = s.len();
-                s.station.push(&id);
-                for (l, g) in geo.iter().enumerate() {
-                    s.geo[l].push(*g);
-                }
-                for (o, v) in counts.options.iter().enumerate() {
-                    s.votes[o].push(*v as u32);
-                }
-                let cols6 = [
-                    &mut s.registered,
-                    &mut s.valid,
-                    &mut s.null,
-                    &mut s.blank,
-                    &mut s.ballots,
-                    &mut s.issued,
-                ];
-                for (col, v) in cols6.into_iter().zip(counts.extras) {
-                    if let (Some(c), Some(v)) = (col.as_mut(), v) {
-                        c.push(v as u32);
-                    }
-                }
-                s.source.push(source);
-                for w in warnings {
-                    out.flags.push(Flag {
-                        sheet: row,
-                        reason: w,
-                    });
-                }
+                out.accept(&id, &geo, &counts, source, warnings);
             }
             Ok(None) => {
                 let reg = cols.extras[0].as_ref().and_then(|idxs| {
@@ -1205,35 +1218,7 @@ fn read_long(
         }
         match check_row(&ctx, &synth, st, &mut options) {
             Ok(Some((counts, warnings))) => {
-                let s = &mut chunk.sheets;
-                let row = s.len();
-                s.station.push(st);
-                for (l, gv) in geo.iter().enumerate() {
-                    s.geo[l].push(*gv);
-                }
-                for (o, v) in counts.options.iter().enumerate() {
-                    s.votes[o].push(*v as u32);
-                }
-                let cols6 = [
-                    &mut s.registered,
-                    &mut s.valid,
-                    &mut s.null,
-                    &mut s.blank,
-                    &mut s.ballots,
-                    &mut s.issued,
-                ];
-                for (col, v) in cols6.into_iter().zip(counts.extras) {
-                    if let (Some(c), Some(v)) = (col.as_mut(), v) {
-                        c.push(v as u32);
-                    }
-                }
-                s.source.push(first.1);
-                for w in warnings {
-                    chunk.flags.push(Flag {
-                        sheet: row,
-                        reason: w,
-                    });
-                }
+                chunk.accept(st, &geo, &counts, first.1, warnings);
             }
             Ok(None) => chunk.missing.push(MissingSheet {
                 station: st.clone(),
