@@ -171,9 +171,15 @@ fn demo_runs_and_shows_validation_and_coverage() {
         "by region",
         "IMPOSSIBLE",
         "== Robustness",
+        "report: ",
     ] {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(
+        html.contains("<svg") && !html.contains("<script"),
+        "self-contained report"
+    );
 }
 
 #[test]

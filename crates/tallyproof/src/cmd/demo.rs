@@ -129,6 +129,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let wc = worst_case(&cfg, &ds, uni);
     println!("\n== Robustness: the stations not in hand");
     println!("{}", wc.explanation);
+    // The HTML report of the simulated election.
+    let report_path = dir.join("report.html");
+    let options = tallyproof_stats::forensics::Options {
+        seed: args.seed,
+        ..Default::default()
+    };
+    let sources = vec![
+        format!("config {}", config_path.display()),
+        format!("announcement file {}", ann_path.display()),
+    ];
+    let html = super::report::html(&cfg, &ds, Some(&registry), Some(&ann), &options, &sources)?;
+    std::fs::write(&report_path, html)
+        .with_context(|| format!("writing {}", report_path.display()))?;
     let truth = sim.true_totals();
     let valid: u64 = truth.iter().sum();
     println!("\n== The truth (known only because the election is simulated)");
@@ -147,6 +160,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         d = damaged.display(),
         a = ann_path.display(),
     );
+    println!("\nreport: {}", report_path.display());
     Ok(ExitCode::SUCCESS)
 }
 
