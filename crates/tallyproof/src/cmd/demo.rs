@@ -131,8 +131,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     println!("{}", wc.explanation);
     // The HTML report of the simulated election.
     let report_path = dir.join("report.html");
+    // 500 replicates per simulated null keep the demo quick; the
+    // `report` command defaults to 1,000.
     let options = tallyproof_stats::forensics::Options {
         seed: args.seed,
+        replicates: 500,
         ..Default::default()
     };
     let sources = vec![
