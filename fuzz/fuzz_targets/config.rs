@@ -28,9 +28,16 @@ fuzz_target!(|text: &str| {
         }
     }
     let c = &cfg.columns;
-    for spec in [&c.registered, &c.valid, &c.null, &c.blank, &c.ballots, &c.issued]
-        .into_iter()
-        .flatten()
+    for spec in [
+        &c.registered,
+        &c.valid,
+        &c.null,
+        &c.blank,
+        &c.ballots,
+        &c.issued,
+    ]
+    .into_iter()
+    .flatten()
     {
         spec.columns().iter().for_each(|s| add(s));
     }
