@@ -35,6 +35,7 @@
 pub mod announcement;
 pub mod digits;
 pub mod fingerprint;
+mod from_dataset;
 pub mod integer;
 pub mod multiple;
 pub mod outliers;

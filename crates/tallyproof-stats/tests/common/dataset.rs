@@ -39,42 +39,9 @@ pub fn read(cfg: &Config, files: &[PathBuf]) -> Dataset {
     }
 }
 
-/// Accepted sheets as forensic stations: turnout numerator = ballots issued
-/// where the config maps them, else ballots cast; group = finest level.
+/// Accepted sheets as forensic stations.
 pub fn stations(ds: &Dataset) -> Stations {
-    let sh = &ds.sheets;
-    let n = sh.len();
-    let col = |c: &Option<Vec<u32>>| -> Vec<u64> {
-        match c {
-            Some(v) => v.iter().map(|&x| u64::from(x)).collect(),
-            None => vec![0; n],
-        }
-    };
-    let valid: Vec<u64> = match &sh.valid {
-        Some(v) => v.iter().map(|&x| u64::from(x)).collect(),
-        None => (0..n).map(|i| sh.options_total(i)).collect(),
-    };
-    let s = Stations::new(
-        sh.station.iter().map(str::to_string).collect(),
-        col(&sh.registered),
-        (0..n).map(|i| sh.turnout_numerator(i)).collect(),
-        valid,
-        col(&sh.null),
-        ds.options.clone(),
-        sh.votes
-            .iter()
-            .map(|v| v.iter().map(|&x| u64::from(x)).collect())
-            .collect(),
-    );
-    let s = match s {
-        Ok(s) => s,
-        Err(e) => panic!("{e}"),
-    };
-    let region = match (sh.geo.last(), ds.units.last()) {
-        (Some(g), Some(u)) => g.iter().map(|&k| u.codes[k as usize].clone()).collect(),
-        _ => Vec::new(),
-    };
-    match s.with_regions(region) {
+    match Stations::from_dataset(ds) {
         Ok(s) => s,
         Err(e) => panic!("{e}"),
     }
