@@ -262,18 +262,19 @@ impl IdPart {
                     _ => raw,
                 };
                 let start = out.len();
-                if let Some(w) = s.pad {
-                    if piece.len() < w && piece.bytes().all(|b| b.is_ascii_digit()) {
-                        for _ in piece.len()..w {
-                            out.push('0');
-                        }
+                if let Some(w) = s.pad
+                    && piece.len() < w
+                    && piece.bytes().all(|b| b.is_ascii_digit())
+                {
+                    for _ in piece.len()..w {
+                        out.push('0');
                     }
                 }
                 out.push_str(piece);
-                if let Some(n) = s.prefix {
-                    if let Some((cut, _)) = out[start..].char_indices().nth(n) {
-                        out.truncate(start + cut);
-                    }
+                if let Some(n) = s.prefix
+                    && let Some((cut, _)) = out[start..].char_indices().nth(n)
+                {
+                    out.truncate(start + cut);
                 }
             }
         }

@@ -410,7 +410,7 @@ fn fmt_int(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -642,18 +642,18 @@ fn joint_checks(
 ) -> Vec<JointCheck> {
     let mut out = Vec::new();
     let sum_totals: u64 = targets.iter().map(|t| ann.totals[&t.key]).sum();
-    if let (Some(v), Some(_)) = (ann.summary.valid, ann_valid) {
-        if targets.iter().map(|t| t.options.len()).sum::<usize>() == cfg.options.len() {
-            out.push(JointCheck {
-                check: "the announced totals add up to the announced valid votes".into(),
-                impossible: sum_totals != v,
-                explanation: format!(
-                    "the announced totals add up to {}; the announced valid votes are {}.",
-                    fmt_int(sum_totals),
-                    fmt_int(v)
-                ),
-            });
-        }
+    if let (Some(v), Some(_)) = (ann.summary.valid, ann_valid)
+        && targets.iter().map(|t| t.options.len()).sum::<usize>() == cfg.options.len()
+    {
+        out.push(JointCheck {
+            check: "the announced totals add up to the announced valid votes".into(),
+            impossible: sum_totals != v,
+            explanation: format!(
+                "the announced totals add up to {}; the announced valid votes are {}.",
+                fmt_int(sum_totals),
+                fmt_int(v)
+            ),
+        });
     }
     let s = &ann.summary;
     if let (Some(c), Some(v)) = (s.cast, s.valid) {

@@ -423,7 +423,7 @@ fn chunk_bounds(body: &[u8], eol: u8, n: usize, min: usize) -> Vec<(usize, usize
                     if body[at] == b'"' {
                         quotes += 1;
                         pos = at + 1;
-                    } else if quotes % 2 == 0 {
+                    } else if quotes.is_multiple_of(2) {
                         break at + 1;
                     } else {
                         pos = at + 1;
@@ -697,34 +697,34 @@ fn check_row<'o>(
         }
     };
     let [registered, valid, null, blank, ballots, issued] = extras;
-    if let Some(v) = valid {
-        if v != opt_sum {
-            push(
-                Rule::OptionsSum,
-                format!("options add up to {opt_sum} but the sheet prints {v} valid votes"),
-                &mut errors,
-                &mut warnings,
-            );
-        }
+    if let Some(v) = valid
+        && v != opt_sum
+    {
+        push(
+            Rule::OptionsSum,
+            format!("options add up to {opt_sum} but the sheet prints {v} valid votes"),
+            &mut errors,
+            &mut warnings,
+        );
     }
     let valid_or_sum = valid.unwrap_or(opt_sum);
     let cast = valid_or_sum + null.unwrap_or(0) + blank.unwrap_or(0);
-    if let Some(b) = ballots {
-        if b != cast {
-            let parts = if blank.is_some() {
-                "valid + null + blank"
-            } else if null.is_some() {
-                "valid + null"
-            } else {
-                "valid"
-            };
-            push(
-                Rule::BallotsMismatch,
-                format!("{parts} = {cast} but the sheet prints {b} ballots"),
-                &mut errors,
-                &mut warnings,
-            );
-        }
+    if let Some(b) = ballots
+        && b != cast
+    {
+        let parts = if blank.is_some() {
+            "valid + null + blank"
+        } else if null.is_some() {
+            "valid + null"
+        } else {
+            "valid"
+        };
+        push(
+            Rule::BallotsMismatch,
+            format!("{parts} = {cast} but the sheet prints {b} ballots"),
+            &mut errors,
+            &mut warnings,
+        );
     }
     if let Some(reg) = registered {
         let (what, n) = match (ballots, issued) {
@@ -749,15 +749,15 @@ fn check_row<'o>(
             );
         }
     }
-    if opt_sum >= 10 {
-        if let Some(o) = options.iter().position(|&v| v == opt_sum) {
-            push(
-                Rule::Unanimous,
-                format!("{} has all {opt_sum} valid votes", ctx.cfg.options[o].key),
-                &mut errors,
-                &mut warnings,
-            );
-        }
+    if opt_sum >= 10
+        && let Some(o) = options.iter().position(|&v| v == opt_sum)
+    {
+        push(
+            Rule::Unanimous,
+            format!("{} has all {opt_sum} valid votes", ctx.cfg.options[o].key),
+            &mut errors,
+            &mut warnings,
+        );
     }
     let big = options
         .iter()
