@@ -40,6 +40,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::model::Dataset;
 use crate::registry::Registry;
+use crate::thousands as fmt_int;
 
 /// The denominators the analyses need, with where each came from.
 #[derive(Debug, Clone, Serialize)]
@@ -404,18 +405,6 @@ fn announced_valid(cfg: &Config, ann: &Announcement, targets: &[Target]) -> Opti
     } else {
         ann.summary.valid
     }
-}
-
-fn fmt_int(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Check an announcement against the sheets in hand.

@@ -65,3 +65,17 @@ pub use read::{NoProgress, Progress, read_bytes, read_files};
 pub use registry::Registry;
 pub use rules::{Rule, Severity};
 pub use tabulate::{Tabulation, tabulate};
+
+/// An integer with comma thousands separators: 7156462 → "7,156,462", as
+/// every figure is printed for people.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

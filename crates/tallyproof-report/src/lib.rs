@@ -211,17 +211,9 @@ pub fn esc(s: &str) -> String {
     o
 }
 
-/// An integer with thin-space thousands separators.
+/// An integer with comma thousands separators.
 pub fn int(n: u64) -> String {
-    let s = n.to_string();
-    let mut o = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            o.push(',');
-        }
-        o.push(c);
-    }
-    o
+    tallyproof_core::thousands(n)
 }
 
 fn pct(a: u64, b: u64) -> String {

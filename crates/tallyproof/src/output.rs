@@ -3,15 +3,7 @@
 
 /// Format an integer with thousands separators: 7156462 -> "7,156,462".
 pub fn int(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    tallyproof_core::thousands(n)
 }
 
 /// A signed integer with thousands separators and an explicit sign.
