@@ -31,10 +31,10 @@ fn rejections(test: &str, fraud: Option<Fraud>) -> u64 {
             Ok(s) => s,
             Err(err) => panic!("{err}"),
         };
-        if let Some(f) = &fraud {
-            if let Err(err) = inject(&mut sim, std::slice::from_ref(f), e) {
-                panic!("{err}");
-            }
+        if let Some(f) = &fraud
+            && let Err(err) = inject(&mut sim, std::slice::from_ref(f), e)
+        {
+            panic!("{err}");
         }
         let st = Stations::from(&sim);
         let opts = Options {
