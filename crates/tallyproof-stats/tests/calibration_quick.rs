@@ -8,7 +8,8 @@
 //! miscalibration. Power is checked where it must be near 1.
 
 use tallyproof_stats::forensics::{
-    INTEGER_PERCENTAGES, Input, LAST_DIGIT, Options, Stations, TURNOUT_SHARE_SLOPE, test_by_name,
+    DISTRIBUTION_SHAPE, INTEGER_PERCENTAGES, Input, LAST_DIGIT, Options, SECOND_DIGIT, Stations,
+    TURNOUT_SHARE_SLOPE, test_by_name,
 };
 use tallyproof_stats::fraud::{Fraud, Rounded, inject};
 use tallyproof_stats::simulate::{SimParams, simulate};
@@ -57,6 +58,20 @@ fn false_positive_rates_are_not_gross() {
         eprintln!("{test}: {r} of {ELECTIONS} clean elections rejected");
         assert!(
             r <= 8,
+            "{test}: {r} of {ELECTIONS} clean elections rejected"
+        );
+    }
+}
+
+#[test]
+fn second_digit_and_shape_false_positive_rates() {
+    // Both tests' nulls are simulated to fit the data; at most 6 of 40
+    // (for a calibrated test P(Binomial(40, 0.05) ≥ 7) ≈ 0.003).
+    for test in [SECOND_DIGIT, DISTRIBUTION_SHAPE] {
+        let r = rejections(test, None);
+        eprintln!("{test}: {r} of {ELECTIONS} clean elections rejected");
+        assert!(
+            r <= 6,
             "{test}: {r} of {ELECTIONS} clean elections rejected"
         );
     }
