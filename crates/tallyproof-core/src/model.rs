@@ -61,6 +61,14 @@ impl Units {
         i
     }
 
+    /// Keep the first `n` units.
+    pub fn truncate(&mut self, n: usize) {
+        for c in self.codes.drain(n.min(self.codes.len())..) {
+            self.index.remove(&c);
+        }
+        self.names.truncate(n);
+    }
+
     /// The index of a code, if present.
     pub fn get(&self, code: &str) -> Option<u32> {
         self.index.get(code).copied()
@@ -117,6 +125,21 @@ impl StrColumn {
         let base = self.data.len();
         self.data.push_str(&other.data);
         self.ends.extend(other.ends.iter().map(|e| e + base));
+    }
+
+    /// Room for `n` more strings of `bytes` bytes in all.
+    pub fn reserve(&mut self, n: usize, bytes: usize) {
+        self.ends.reserve(n);
+        self.data.reserve(bytes);
+    }
+
+    /// Keep the first `n` strings.
+    pub fn truncate(&mut self, n: usize) {
+        if n < self.len() {
+            self.data
+                .truncate(if n == 0 { 0 } else { self.ends[n - 1] });
+            self.ends.truncate(n);
+        }
     }
 
     /// Keep the strings whose mask entry is true.
@@ -248,6 +271,31 @@ impl Sheets {
                 .extras()
                 .iter()
                 .all(|c| c.as_ref().is_none_or(|c| c[a] == c[b]))
+    }
+
+    /// Room for `n` more sheets whose station ids take about `id_bytes`
+    /// bytes in all.
+    pub fn reserve(&mut self, n: usize, id_bytes: usize) {
+        self.station.reserve(n, id_bytes);
+        for c in self.geo.iter_mut().chain(self.votes.iter_mut()) {
+            c.reserve(n);
+        }
+        for c in self.extras_mut().into_iter().flatten() {
+            c.reserve(n);
+        }
+        self.source.reserve(n);
+    }
+
+    /// Keep the first `n` sheets.
+    pub fn truncate(&mut self, n: usize) {
+        self.station.truncate(n);
+        for c in self.geo.iter_mut().chain(self.votes.iter_mut()) {
+            c.truncate(n);
+        }
+        for c in self.extras_mut().into_iter().flatten() {
+            c.truncate(n);
+        }
+        self.source.truncate(n);
     }
 
     /// Append all sheets of `other`, remapping its geography through `geo_map`

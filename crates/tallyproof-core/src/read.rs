@@ -1,16 +1,18 @@
 //! Readers: from sheet files (CSV, gzip CSV, JSON Lines) to a validated
 //! [`Dataset`].
 //!
-//! The CSV path is built for election night: the decoded file is split at
-//! record boundaries into chunks that are parsed in parallel as byte
-//! records, counts are parsed from bytes without allocating, and accepted
-//! sheets are stored columnar. Every row ends in exactly one place: an
+//! The CSV path is built for election night: a plain UTF-8 file streams
+//! from disk in blocks cut at record boundaries and parsed in parallel while
+//! the next blocks are read (so a file is never held whole in memory);
+//! other inputs (gzip, Windows-1252, JSON Lines, Parquet) are decoded whole
+//! and split into chunks the same way. Counts are parsed from bytes without
+//! allocating, and accepted sheets are stored columnar. Every row ends in exactly one place: an
 //! accepted sheet, the quarantine (with its reasons), a station listed
 //! without a sheet, or a merge into an identical copy.
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
@@ -21,6 +23,8 @@ use crate::model::{
 };
 use crate::registry::Registry;
 use crate::rules::{Rule, Severity};
+
+mod stream;
 
 /// The longest field accepted, in bytes.
 pub const MAX_FIELD: usize = 4096;
@@ -52,16 +56,10 @@ pub fn read_files<P: AsRef<Path>>(
     progress: &dyn Progress,
 ) -> Result<Dataset, Error> {
     let inputs = paths.iter().map(|p| {
-        let name = p.as_ref().display().to_string();
-        match std::fs::read(p.as_ref()) {
-            Ok(raw) => Ok((name, raw)),
-            Err(e) => Err(Error::Io {
-                path: name,
-                source: e,
-            }),
-        }
+        let path = p.as_ref();
+        Input::Path(path.display().to_string(), path.to_path_buf())
     });
-    read_inputs(cfg, inputs, registry, progress)
+    read_inputs(cfg, inputs, registry, progress, stream::BLOCK)
 }
 
 /// Read and validate one sheet file held in memory, exactly as
@@ -93,18 +91,36 @@ pub fn read_bytes(
 ) -> Result<Dataset, Error> {
     read_inputs(
         cfg,
-        std::iter::once(Ok((name.to_string(), bytes))),
+        std::iter::once(Input::Bytes(name.to_string(), bytes)),
         registry,
         progress,
+        stream::BLOCK,
     )
 }
 
-/// Read (name, raw bytes) inputs in order into one dataset.
+/// One input: a file to open, or bytes already in memory; each with the
+/// name that appears in provenance and messages.
+enum Input {
+    Path(String, PathBuf),
+    Bytes(String, Vec<u8>),
+}
+
+/// Where the text of a file read can be found again, to re-read rows by
+/// offset: in memory (decoded), or in the file (offsets after a BOM of
+/// `skip` bytes).
+enum Text {
+    Memory(Vec<u8>),
+    File { path: PathBuf, skip: u64 },
+}
+
+/// Read inputs in order into one dataset; plain UTF-8 files on disk stream
+/// in blocks of `block` bytes.
 fn read_inputs(
     cfg: &Config,
-    inputs: impl Iterator<Item = Result<(String, Vec<u8>), Error>>,
+    inputs: impl Iterator<Item = Input>,
     registry: Option<&Registry>,
     progress: &dyn Progress,
+    block: usize,
 ) -> Result<Dataset, Error> {
     let mut ds = Dataset {
         options: cfg.option_keys(),
@@ -115,7 +131,29 @@ fn read_inputs(
     };
     let mut buffers = Vec::new();
     for input in inputs {
-        let (name, raw) = input?;
+        let (name, raw) = match input {
+            Input::Bytes(name, raw) => (name, raw),
+            Input::Path(name, path) => match stream::open(cfg, &name, &path, block)? {
+                stream::Opened::Whole(raw) => (name, raw),
+                stream::Opened::Stream { file, head, len } => {
+                    match stream::read_wide_stream(
+                        cfg, &mut ds, &name, file, head, len, block, progress,
+                    )? {
+                        stream::Streamed::Done { header, skip } => {
+                            buffers.push((Text::File { path, skip }, *header));
+                            continue;
+                        }
+                        stream::Streamed::ReadWhole => {
+                            let raw = std::fs::read(&path).map_err(|e| Error::Io {
+                                path: name.clone(),
+                                source: e,
+                            })?;
+                            (name, raw)
+                        }
+                    }
+                }
+            },
+        };
         #[cfg(feature = "parquet")]
         let (raw, is_parquet) = if crate::parquet_input::is_parquet(&raw) {
             let delim = cfg.input.delimiter.as_bytes()[0];
@@ -187,7 +225,7 @@ fn read_inputs(
                 .filter(|q| q.source.file == file_index && q.source.offset == u64::MAX)
                 .count() as u64;
         }
-        buffers.push((text, header));
+        buffers.push((Text::Memory(text), header));
     }
     resolve_duplicates(cfg, &mut ds, &buffers);
     if let Some(reg) = registry {
@@ -780,25 +818,31 @@ fn col_name<'a>(ctx: &'a RowCtx<'_>, i: usize) -> &'a str {
     ctx.names.get(i).map_or("", String::as_str)
 }
 
+/// Parse the rows in `slice`, which starts at a record boundary at offset
+/// `base` of the text, on line `first_line`.
 fn parse_chunk(
     ctx: &RowCtx<'_>,
-    text: &[u8],
+    slice: &[u8],
+    base_offset: u64,
     header: &Header,
-    range: (usize, usize),
     first_line: u64,
 ) -> Chunk {
     let cfg = ctx.cfg;
     let cols = ctx.cols;
     let nlevels = cols.levels.len();
+    // Rows are lines in the usual file: room for them all up front, so that
+    // no column is copied as it grows.
+    let lines = memchr::memchr_iter(header.eol, slice).count() + 1;
+    let mut sheets = Sheets::with_shape(nlevels, cols.options.len(), present(cfg));
+    sheets.reserve(lines, slice.len() / ctx.nfields.max(1));
     let mut out = Chunk {
-        sheets: Sheets::with_shape(nlevels, cols.options.len(), present(cfg)),
+        sheets,
         units: vec![Units::default(); nlevels],
         flags: Vec::new(),
         quarantine: Vec::new(),
         missing: Vec::new(),
         rows: 0,
     };
-    let slice = &text[range.0..range.1];
     // Where the reader started in `slice`: it restarts after an unclosed quote.
     let mut base = 0usize;
     let mut rdr = csv_builder(cfg).from_reader(slice);
@@ -806,8 +850,6 @@ fn parse_chunk(
     let mut id = String::new();
     let mut code = String::new();
     let mut line = first_line;
-    // The line of `slice[base]`.
-    let mut line_base = first_line;
     let mut counted_to = 0usize;
     let mut geo = vec![0u32; nlevels];
     let mut last_code = vec![String::new(); nlevels];
@@ -824,7 +866,7 @@ fn parse_chunk(
                     source: Provenance {
                         file: ctx.file,
                         line,
-                        offset: (range.0 + counted_to) as u64,
+                        offset: base_offset + counted_to as u64,
                     },
                     station: None,
                     reasons: vec![ctx.reason(Rule::FieldCount, format!("unreadable row: {e}"))],
@@ -835,24 +877,25 @@ fn parse_chunk(
             }
         }
         let pos = rec.position();
-        let start = pos.map_or(counted_to, |p| base + p.byte() as usize);
-        match pos {
-            // The CSV reader counts '\n' bytes as it parses: its line at a
-            // record is 1 + the line ends before it since `base`.
-            Some(p) if header.eol == b'\n' && start >= counted_to => {
-                line = line_base + p.line().saturating_sub(1);
-            }
-            _ => {
-                line += memchr::memchr_iter(header.eol, &slice[counted_to..start.max(counted_to)])
-                    .count() as u64;
-            }
-        }
+        let mut start = pos.map_or(counted_to, |p| base + p.byte() as usize);
+        line += memchr::memchr_iter(header.eol, &slice[counted_to..start.max(counted_to)]).count()
+            as u64;
         counted_to = start.max(counted_to);
+        // The reader's position is where the previous record ended: the
+        // record itself starts after any blank lines (or the `\n` of a
+        // `\r\n`) in between.
+        while let Some(&b) = slice.get(counted_to)
+            && (b == b'\n' || b == b'\r')
+        {
+            line += u64::from(b == header.eol);
+            counted_to += 1;
+        }
+        start = counted_to;
         out.rows += 1;
         let source = Provenance {
             file: ctx.file,
             line,
-            offset: (range.0 + start) as u64,
+            offset: base_offset + start as u64,
         };
         // A quote opened and never closed swallows the lines after it into
         // one field. Quarantine the physical line where it opened and read
@@ -879,7 +922,6 @@ fn parse_chunk(
             base = (end + 1).min(slice.len());
             counted_to = base;
             line += 1;
-            line_base = line;
             rdr = csv_builder(cfg).from_reader(&slice[base..]);
             continue;
         }
@@ -981,15 +1023,15 @@ fn read_wide(
     let bounds = chunk_bounds(body, header.eol, threads * 4, 1 << 20);
     // Line number at the start of each chunk: the header's lines plus the
     // line ends in the chunks before.
-    let header_lines = 1 + memchr::memchr_iter(header.eol, &text[..header.body_start])
-        .count()
-        .saturating_sub(1) as u64;
+    // The line of the first byte after the header (the header's own line
+    // when a `\r\n` was cut after its `\r`).
+    let body_line = 1 + memchr::memchr_iter(header.eol, &text[..header.body_start]).count() as u64;
     let ends: Vec<u64> = bounds
         .par_iter()
         .map(|&(a, b)| memchr::memchr_iter(header.eol, &body[a..b]).count() as u64)
         .collect();
     let mut firsts = Vec::with_capacity(bounds.len());
-    let mut acc = header_lines + 1;
+    let mut acc = body_line;
     for e in &ends {
         firsts.push(acc);
         acc += e;
@@ -999,7 +1041,13 @@ fn read_wide(
         .par_iter()
         .zip(firsts.par_iter())
         .map(|(&(a, b), &first)| {
-            let c = parse_chunk(&ctx, text, header, (base + a, base + b), first);
+            let c = parse_chunk(
+                &ctx,
+                &text[base + a..base + b],
+                (base + a) as u64,
+                header,
+                first,
+            );
             progress.advance((b - a) as u64);
             c
         })
@@ -1008,34 +1056,36 @@ fn read_wide(
 }
 
 fn merge_chunks(ds: &mut Dataset, chunks: Vec<Chunk>) -> u64 {
-    let mut rows = 0;
-    for c in chunks {
-        let map: Vec<Vec<u32>> = c
-            .units
-            .iter()
-            .enumerate()
-            .map(|(l, u)| {
-                (0..u.len())
-                    .map(|i| ds.units[l].intern(&u.codes[i], &u.names[i]))
-                    .collect()
-            })
-            .collect();
-        let offset = ds.sheets.len();
-        ds.sheets.append(&c.sheets, &map);
-        ds.flags.extend(c.flags.into_iter().map(|mut f| {
-            f.sheet += offset;
-            f
-        }));
-        ds.quarantine.extend(c.quarantine);
-        ds.missing.extend(c.missing.into_iter().map(|mut m| {
-            for (l, g) in m.geo.iter_mut().enumerate() {
-                *g = map[l][*g as usize];
-            }
-            m
-        }));
-        rows += c.rows;
-    }
-    rows
+    chunks.into_iter().map(|c| merge_chunk(ds, c)).sum()
+}
+
+/// Append one chunk's sheets, flags, quarantine and missing stations to
+/// the dataset, re-interning its units; the rows it read.
+fn merge_chunk(ds: &mut Dataset, c: Chunk) -> u64 {
+    let map: Vec<Vec<u32>> = c
+        .units
+        .iter()
+        .enumerate()
+        .map(|(l, u)| {
+            (0..u.len())
+                .map(|i| ds.units[l].intern(&u.codes[i], &u.names[i]))
+                .collect()
+        })
+        .collect();
+    let offset = ds.sheets.len();
+    ds.sheets.append(&c.sheets, &map);
+    ds.flags.extend(c.flags.into_iter().map(|mut f| {
+        f.sheet += offset;
+        f
+    }));
+    ds.quarantine.extend(c.quarantine);
+    ds.missing.extend(c.missing.into_iter().map(|mut m| {
+        for (l, g) in m.geo.iter_mut().enumerate() {
+            *g = map[l][*g as usize];
+        }
+        m
+    }));
+    c.rows
 }
 
 /// Long shape: rows are (station, option, votes); per-station columns repeat
@@ -1325,37 +1375,55 @@ fn jsonl_to_csv(cfg: &Config, name: &str, text: &[u8]) -> Result<Jsonl, Error> {
     })
 }
 
-/// Re-reads the original fields of rows from their file buffers by offset,
-/// with one CSV reader per file (building a reader costs more than reading
-/// a row).
+/// Re-reads the original fields of rows by offset, from the decoded text
+/// in memory or from the file, with one CSV reader per file (building a
+/// reader costs more than reading a row).
 struct Originals<'a> {
-    buffers: &'a [(Vec<u8>, Header)],
+    texts: &'a [(Text, Header)],
     cfg: &'a Config,
-    readers: Vec<Option<csv::Reader<std::io::Cursor<&'a [u8]>>>>,
+    /// Per file: not opened yet, or its reader (none when it cannot be
+    /// opened again).
+    readers: Vec<Option<Option<RowReader<'a>>>>,
     rec: csv::ByteRecord,
 }
 
+type RowReader<'a> = csv::Reader<Box<dyn ReadSeek + 'a>>;
+
+trait ReadSeek: Read + std::io::Seek {}
+impl<T: Read + std::io::Seek> ReadSeek for T {}
+
 impl<'a> Originals<'a> {
-    fn new(buffers: &'a [(Vec<u8>, Header)], cfg: &'a Config) -> Self {
+    fn new(texts: &'a [(Text, Header)], cfg: &'a Config) -> Self {
         Originals {
-            buffers,
+            texts,
             cfg,
-            readers: buffers.iter().map(|_| None).collect(),
+            readers: texts.iter().map(|_| None).collect(),
             rec: csv::ByteRecord::new(),
         }
     }
 
-    /// The fields of the row at `p`, or nothing when it cannot be re-read.
+    /// The fields of the row at `p`, or nothing when it cannot be re-read
+    /// (a file changed or removed since it was read).
     fn get(&mut self, p: &Provenance) -> Vec<String> {
         let i = p.file as usize;
-        let (Some((text, _)), Some(slot)) = (self.buffers.get(i), self.readers.get_mut(i)) else {
+        let (Some((text, _)), Some(slot)) = (self.texts.get(i), self.readers.get_mut(i)) else {
             return Vec::new();
         };
         let cfg = self.cfg;
+        let from = match text {
+            Text::Memory(t) => p.offset.min(t.len() as u64),
+            Text::File { skip, .. } => p.offset + skip,
+        };
         let rdr = slot.get_or_insert_with(|| {
-            csv_builder(cfg).from_reader(std::io::Cursor::new(text.as_slice()))
+            let r: Box<dyn ReadSeek + 'a> = match text {
+                Text::Memory(t) => Box::new(std::io::Cursor::new(t.as_slice())),
+                Text::File { path, .. } => Box::new(std::fs::File::open(path).ok()?),
+            };
+            Some(csv_builder(cfg).from_reader(r))
         });
-        let from = p.offset.min(text.len() as u64);
+        let Some(rdr) = rdr else {
+            return Vec::new();
+        };
         if rdr
             .seek_raw(std::io::SeekFrom::Start(from), csv::Position::new())
             .is_err()
@@ -1376,6 +1444,15 @@ impl<'a> Originals<'a> {
 /// that only ids with equal hashes are compared; a million sheets need 16 MB
 /// and no hash table.
 fn duplicate_groups(stations: &crate::model::StrColumn) -> Vec<Vec<usize>> {
+    // Files sorted by station id (the usual export) have no duplicates if
+    // every id is greater than the one before: one pass, no sort.
+    let ascending = (1..stations.len())
+        .into_par_iter()
+        .with_min_len(1 << 14)
+        .all(|i| stations.get(i - 1) < stations.get(i));
+    if ascending {
+        return Vec::new();
+    }
     let mut keys: Vec<(u64, usize)> = (0..stations.len())
         .into_par_iter()
         .map(|i| (hash_id(stations.get(i).as_bytes()), i))
@@ -1424,7 +1501,7 @@ fn hash_id(b: &[u8]) -> u64 {
 
 /// Same station twice: identical copies merge into the first (flagged);
 /// copies that disagree all go to the quarantine as a conflict, none counted.
-fn resolve_duplicates(cfg: &Config, ds: &mut Dataset, buffers: &[(Vec<u8>, Header)]) {
+fn resolve_duplicates(cfg: &Config, ds: &mut Dataset, buffers: &[(Text, Header)]) {
     let n = ds.sheets.len();
     let groups = duplicate_groups(&ds.sheets.station);
     if groups.is_empty() {
@@ -1518,7 +1595,7 @@ fn remove_sheets(ds: &mut Dataset, keep: &[bool]) {
     ds.sheets.retain_mask(keep);
 }
 
-fn check_registry(cfg: &Config, ds: &mut Dataset, reg: &Registry, buffers: &[(Vec<u8>, Header)]) {
+fn check_registry(cfg: &Config, ds: &mut Dataset, reg: &Registry, buffers: &[(Text, Header)]) {
     if !reg.knows_stations() {
         return;
     }
@@ -1609,6 +1686,113 @@ mod tests {
             seen += 1;
         }
         assert!(seen >= 25);
+    }
+
+    /// Everything a read produces, as text, to compare two reads.
+    fn fingerprint(ds: &Dataset) -> String {
+        let s = &ds.sheets;
+        format!(
+            "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+            s.station.iter().collect::<Vec<_>>(),
+            s.geo,
+            s.votes,
+            s.extras(),
+            s.source
+                .iter()
+                .map(|p| (p.file, p.line, p.offset))
+                .collect::<Vec<_>>(),
+            ds.units
+                .iter()
+                .map(|u| (&u.codes, &u.names))
+                .collect::<Vec<_>>(),
+            ds.quarantine,
+            ds.flags,
+            ds.missing,
+            ds.files
+                .iter()
+                .map(|f| (&f.header, f.rows, f.bytes, f.encoding, f.gzip))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// Streaming a file in blocks of any size gives exactly what reading it
+    /// whole gives: same sheets, lines, offsets, quarantine (with the
+    /// original fields re-read from the file), flags and errors.
+    #[test]
+    fn streaming_in_any_block_size_matches_reading_whole() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/malformed");
+        let mut cfg = Config::from_path(&dir.join("corpus.toml")).unwrap();
+        let tmp = std::env::temp_dir().join(format!("tallyproof-stream-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        // Files big enough to span many blocks: the corpus files repeated,
+        // with their station ids made unique, and one with a Latin-1 byte
+        // far from the start.
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_none_or(|e| e != "toml"))
+            .collect();
+        paths.sort();
+        let ok = std::fs::read_to_string(dir.join("ok.csv")).unwrap();
+        let (head, body) = ok.split_once('\n').unwrap();
+        let mut big = format!("{head}\n");
+        for k in 0..40 {
+            for line in body.lines() {
+                let (id, rest) = line.split_once(',').unwrap();
+                big.push_str(&format!("{id}-{k},{rest}\n"));
+            }
+            if k == 20 {
+                big.push_str("\"S-q\",\"quoted\nname\",,,,,,,,\n");
+            }
+        }
+        let big_path = tmp.join("big.csv");
+        std::fs::write(&big_path, &big).unwrap();
+        let mut latin = big.clone().into_bytes();
+        latin.extend_from_slice(b"S-late,Regi\xf3n 1,1,100,50,2,48,20,20,8\n");
+        let latin_path = tmp.join("late_latin1.csv");
+        std::fs::write(&latin_path, &latin).unwrap();
+        let mut dup = big.clone();
+        dup.push_str(body.lines().next().unwrap());
+        dup.push('\n');
+        let dup_path = tmp.join("late_duplicate.csv");
+        std::fs::write(&dup_path, &dup).unwrap();
+        paths.extend([big_path, latin_path, dup_path]);
+        for encoding in [Encoding::Auto, Encoding::Utf8] {
+            cfg.input.encoding = encoding;
+            for path in &paths {
+                let name = path.display().to_string();
+                let whole =
+                    read_bytes(&cfg, &name, std::fs::read(path).unwrap(), None, &NoProgress);
+                for block in [1, 7, 64, 1000, stream::BLOCK] {
+                    let input = Input::Path(name.clone(), path.clone());
+                    let streamed =
+                        read_inputs(&cfg, std::iter::once(input), None, &NoProgress, block);
+                    match (&whole, streamed) {
+                        (Ok(a), Ok(b)) => {
+                            let (a, b) = (fingerprint(a), fingerprint(&b));
+                            if let Some((x, y)) = a.lines().zip(b.lines()).find(|(x, y)| x != y) {
+                                let cut = |t: &str| t.chars().take(400).collect::<String>();
+                                panic!("{name}, block {block}:\n{}\n{}", cut(x), cut(y));
+                            }
+                        }
+                        (Err(a), Err(b)) => {
+                            assert_eq!(a.to_string(), b.to_string(), "{name}, block {block}")
+                        }
+                        (a, b) => panic!("{name}, block {block}: {a:?} vs {b:?}"),
+                    }
+                }
+            }
+        }
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    #[test]
+    fn record_cuts_fall_outside_quotes() {
+        let body = b"a,\"x\ny\",1\nb,2,3\nc,\"p\nq\",4\nd";
+        assert_eq!(stream::record_cut(body), Some(body.len() - 1));
+        assert_eq!(stream::record_cut(b"a,\"x\ny"), None);
+        assert_eq!(stream::record_cut(b"a,\"x\"\ny,\"z"), Some(6));
+        assert_eq!(stream::record_cut(b"no line end"), None);
     }
 
     fn corpus_config() -> Config {
