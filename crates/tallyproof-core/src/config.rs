@@ -242,7 +242,7 @@ impl IdPart {
 
     /// Append this part's value, built from the raw field, to `out`.
     pub fn render(&self, raw: &str, out: &mut String) {
-        let raw = raw.trim();
+        let raw = trim(raw);
         match self {
             IdPart::Column(_) => out.push_str(raw),
             IdPart::Spec(s) => {
@@ -278,6 +278,15 @@ impl IdPart {
                 }
             }
         }
+    }
+}
+
+/// `str::trim`, without the Unicode scan when the ends are visible ASCII
+/// (every whitespace character is either at most a space or not ASCII).
+pub(crate) fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(&a), Some(&b)) if (0x21..0x80).contains(&a) && (0x21..0x80).contains(&b) => s,
+        _ => s.trim(),
     }
 }
 

@@ -484,7 +484,28 @@ enum Num {
     Negative(String),
 }
 
+#[inline]
 fn parse_field(f: &[u8]) -> Num {
+    // Nearly every count is one to nine bare digits: parse those without a
+    // branch per digit, and leave the rest to the general path.
+    if !f.is_empty() && f.len() <= 9 {
+        let mut v = 0u64;
+        let mut ok = true;
+        for &b in f {
+            let d = b.wrapping_sub(b'0');
+            ok &= d <= 9;
+            v = v * 10 + u64::from(d);
+        }
+        if ok {
+            return Num::Value(v);
+        }
+    }
+    parse_field_general(f)
+}
+
+#[cold]
+#[inline(never)]
+fn parse_field_general(f: &[u8]) -> Num {
     let t = f.trim_ascii();
     if t.is_empty() {
         return Num::Empty;
@@ -591,18 +612,59 @@ impl RowCtx<'_> {
     }
 }
 
-fn field(rec: &csv::ByteRecord, i: usize) -> &str {
-    std::str::from_utf8(rec.get(i).unwrap_or(b"")).unwrap_or("")
+/// The fields of one row: a CSV byte record, or a plain line split at the
+/// delimiter.
+trait Fields {
+    /// How many fields.
+    fn width(&self) -> usize;
+    /// Field `i`, if there is one.
+    fn at(&self, i: usize) -> Option<&[u8]>;
+    /// Every field, in order.
+    fn all(&self) -> impl Iterator<Item = &[u8]> {
+        (0..self.width()).filter_map(|i| self.at(i))
+    }
 }
 
-fn record_strings(rec: &csv::ByteRecord) -> Vec<String> {
-    rec.iter()
+impl Fields for csv::ByteRecord {
+    fn width(&self) -> usize {
+        self.len()
+    }
+    fn at(&self, i: usize) -> Option<&[u8]> {
+        self.get(i)
+    }
+}
+
+/// A line without quotes, split at the delimiter.
+struct Plain<'a> {
+    line: &'a [u8],
+    /// Per field: its end in `line` (it starts after the previous end and
+    /// its delimiter).
+    ends: Vec<usize>,
+}
+
+impl Fields for Plain<'_> {
+    fn width(&self) -> usize {
+        self.ends.len()
+    }
+    fn at(&self, i: usize) -> Option<&[u8]> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] + 1 };
+        Some(&self.line[start..end])
+    }
+}
+
+fn field(rec: &impl Fields, i: usize) -> &str {
+    std::str::from_utf8(rec.at(i).unwrap_or(b"")).unwrap_or("")
+}
+
+fn record_strings(rec: &impl Fields) -> Vec<String> {
+    rec.all()
         .map(|f| String::from_utf8_lossy(f).into_owned())
         .collect()
 }
 
 /// Build the station id into `out`; false when every part is empty.
-fn build_id(parts: &[(usize, IdPart)], rec: &csv::ByteRecord, sep: &str, out: &mut String) -> bool {
+fn build_id(parts: &[(usize, IdPart)], rec: &impl Fields, sep: &str, out: &mut String) -> bool {
     out.clear();
     let mut any = false;
     for (k, (i, p)) in parts.iter().enumerate() {
@@ -610,7 +672,7 @@ fn build_id(parts: &[(usize, IdPart)], rec: &csv::ByteRecord, sep: &str, out: &m
             out.push_str(sep);
         }
         let raw = field(rec, *i);
-        any |= !raw.trim().is_empty();
+        any |= !crate::config::trim(raw).is_empty();
         p.render(raw, out);
     }
     any
@@ -622,7 +684,7 @@ fn build_id(parts: &[(usize, IdPart)], rec: &csv::ByteRecord, sep: &str, out: &m
 #[allow(clippy::type_complexity)]
 fn check_row<'o>(
     ctx: &RowCtx<'_>,
-    rec: &csv::ByteRecord,
+    rec: &impl Fields,
     station: &str,
     options: &'o mut Vec<u64>,
 ) -> Result<Option<(RowCounts<'o>, Vec<Reason>)>, (Vec<Reason>, Option<u64>)> {
@@ -636,7 +698,7 @@ fn check_row<'o>(
             let mut ok = true;
             let mut empty = false;
             for &i in idxs {
-                match parse_field(rec.get(i).unwrap_or(b"")) {
+                match parse_field(rec.at(i).unwrap_or(b"")) {
                     Num::Value(v) => sum += v,
                     Num::Empty => empty = true,
                     Num::Bad(s) => {
@@ -827,6 +889,76 @@ fn parse_chunk(
     header: &Header,
     first_line: u64,
 ) -> Chunk {
+    parse_chunk_with(ctx, slice, base_offset, header, first_line, true)
+}
+
+/// Whether `slice` can be split line by line at the delimiter with the
+/// same result as a CSV reader: `\n` line ends, no quote anywhere, and no
+/// `\r` other than before a `\n` or at the very end (a CSV reader ends a
+/// record at a lone `\r`).
+fn is_plain(slice: &[u8], header: &Header) -> bool {
+    header.eol == b'\n'
+        && memchr::memchr(b'"', slice).is_none()
+        && memchr::memchr_iter(b'\r', slice).all(|i| i + 1 == slice.len() || slice[i + 1] == b'\n')
+}
+
+/// The rows of a plain slice (see [`is_plain`]): one per non-empty line,
+/// fields between delimiters, exactly as the CSV reader reads them, without
+/// its per-byte state machine.
+fn parse_plain(
+    ctx: &RowCtx<'_>,
+    slice: &[u8],
+    base_offset: u64,
+    first_line: u64,
+    st: &mut RowState,
+    out: &mut Chunk,
+) {
+    let delim = ctx.cfg.input.delimiter.as_bytes()[0];
+    let mut row = Plain {
+        line: &[],
+        ends: Vec::with_capacity(ctx.nfields + 1),
+    };
+    let mut line = first_line;
+    let mut pos = 0;
+    while pos < slice.len() {
+        let end = memchr::memchr(b'\n', &slice[pos..]).map_or(slice.len(), |k| pos + k);
+        let mut text = &slice[pos..end];
+        if let [rest @ .., b'\r'] = text {
+            text = rest;
+        }
+        if !text.is_empty() {
+            row.line = text;
+            row.ends.clear();
+            // Fields are a few bytes long: a byte loop beats a vector
+            // search restarted at every delimiter.
+            for (i, &b) in text.iter().enumerate() {
+                if b == delim {
+                    row.ends.push(i);
+                }
+            }
+            row.ends.push(text.len());
+            out.rows += 1;
+            let source = Provenance {
+                file: ctx.file,
+                line,
+                offset: base_offset + pos as u64,
+            };
+            process_row(ctx, &row, source, st, out);
+        }
+        line += 1;
+        pos = end + 1;
+    }
+}
+
+/// [`parse_chunk`], with the plain-line path allowed or not.
+fn parse_chunk_with(
+    ctx: &RowCtx<'_>,
+    slice: &[u8],
+    base_offset: u64,
+    header: &Header,
+    first_line: u64,
+    plain_ok: bool,
+) -> Chunk {
     let cfg = ctx.cfg;
     let cols = ctx.cols;
     let nlevels = cols.levels.len();
@@ -843,17 +975,23 @@ fn parse_chunk(
         missing: Vec::new(),
         rows: 0,
     };
+    let mut st = RowState {
+        id: String::new(),
+        code: String::new(),
+        geo: vec![0u32; nlevels],
+        last_code: vec![String::new(); nlevels],
+        options: Vec::with_capacity(cols.options.len()),
+    };
+    if plain_ok && is_plain(slice, header) {
+        parse_plain(ctx, slice, base_offset, first_line, &mut st, &mut out);
+        return out;
+    }
     // Where the reader started in `slice`: it restarts after an unclosed quote.
     let mut base = 0usize;
     let mut rdr = csv_builder(cfg).from_reader(slice);
     let mut rec = csv::ByteRecord::new();
-    let mut id = String::new();
-    let mut code = String::new();
     let mut line = first_line;
     let mut counted_to = 0usize;
-    let mut geo = vec![0u32; nlevels];
-    let mut last_code = vec![String::new(); nlevels];
-    let mut options = Vec::with_capacity(cols.options.len());
     loop {
         match rdr.read_byte_record(&mut rec) {
             Ok(false) => break,
@@ -925,77 +1063,104 @@ fn parse_chunk(
             rdr = csv_builder(cfg).from_reader(&slice[base..]);
             continue;
         }
-        let has_id = build_id(&cols.id, &rec, &cfg.station.separator, &mut id);
-        let mut pre = Vec::new();
-        if rec.len() != ctx.nfields {
-            pre.push(ctx.reason(
-                Rule::FieldCount,
-                format!("{} fields where the header has {}", rec.len(), ctx.nfields),
-            ));
-        }
-        if let Some((i, f)) = rec.iter().enumerate().find(|(_, f)| f.len() > MAX_FIELD) {
-            pre.push(ctx.reason(
-                Rule::FieldTooLong,
-                format!(
-                    "field {} ({:?}) is {} bytes long, over the {MAX_FIELD}-byte limit",
-                    i + 1,
-                    header.names.get(i).map_or("", String::as_str),
-                    f.len()
-                ),
-            ));
-        }
-        if !has_id {
-            pre.push(ctx.reason(
-                Rule::MissingStation,
-                "the station id columns are empty".to_string(),
-            ));
-        }
-        if !pre.is_empty() {
-            out.quarantine.push(Quarantined {
-                source,
-                station: has_id.then(|| id.clone()),
-                reasons: pre,
-                record: record_strings(&rec),
-            });
-            continue;
-        }
-        for (l, (parts, name_col)) in cols.levels.iter().enumerate() {
-            build_id(parts, &rec, "/", &mut code);
-            // Files are usually sorted by geography: most rows repeat the
-            // unit of the row before, which skips the hash lookup.
-            if code != last_code[l] || out.units[l].is_empty() {
-                let name = name_col.map_or("", |i| field(&rec, i).trim());
-                geo[l] = out.units[l].intern(&code, name);
-                last_code[l].clone_from(&code);
-            }
-        }
-        match check_row(ctx, &rec, &id, &mut options) {
-            Ok(Some((counts, warnings))) => {
-                out.accept(&id, &geo, &counts, source, warnings);
-            }
-            Ok(None) => {
-                let reg = cols.extras[0].as_ref().and_then(|idxs| {
-                    match parse_field(rec.get(idxs[0]).unwrap_or(b"")) {
-                        Num::Value(v) => u32::try_from(v).ok(),
-                        _ => None,
-                    }
-                });
-                out.missing.push(MissingSheet {
-                    station: id.clone(),
-                    geo: geo.clone(),
-                    registered: reg,
-                    source,
-                });
-            }
-            Err((reasons, _)) => out.quarantine.push(Quarantined {
-                source,
-                station: Some(id.clone()),
-                reasons,
-                record: record_strings(&rec),
-            }),
-        }
+        process_row(ctx, &rec, source, &mut st, &mut out);
     }
     out
+}
+
+/// Reused buffers for the rows of one chunk.
+struct RowState {
+    id: String,
+    code: String,
+    geo: Vec<u32>,
+    last_code: Vec<String>,
+    options: Vec<u64>,
+}
+
+/// Check one row (its fields split, its source known) and file it: an
+/// accepted sheet, a station without a sheet, or the quarantine.
+fn process_row(
+    ctx: &RowCtx<'_>,
+    rec: &impl Fields,
+    source: Provenance,
+    st: &mut RowState,
+    out: &mut Chunk,
+) {
+    let cfg = ctx.cfg;
+    let cols = ctx.cols;
+    let has_id = build_id(&cols.id, rec, &cfg.station.separator, &mut st.id);
+    let mut pre = Vec::new();
+    if rec.width() != ctx.nfields {
+        pre.push(ctx.reason(
+            Rule::FieldCount,
+            format!(
+                "{} fields where the header has {}",
+                rec.width(),
+                ctx.nfields
+            ),
+        ));
+    }
+    if let Some((i, f)) = rec.all().enumerate().find(|(_, f)| f.len() > MAX_FIELD) {
+        pre.push(ctx.reason(
+            Rule::FieldTooLong,
+            format!(
+                "field {} ({:?}) is {} bytes long, over the {MAX_FIELD}-byte limit",
+                i + 1,
+                ctx.names.get(i).map_or("", String::as_str),
+                f.len()
+            ),
+        ));
+    }
+    if !has_id {
+        pre.push(ctx.reason(
+            Rule::MissingStation,
+            "the station id columns are empty".to_string(),
+        ));
+    }
+    if !pre.is_empty() {
+        out.quarantine.push(Quarantined {
+            source,
+            station: has_id.then(|| st.id.clone()),
+            reasons: pre,
+            record: record_strings(rec),
+        });
+        return;
+    }
+    for (l, (parts, name_col)) in cols.levels.iter().enumerate() {
+        build_id(parts, rec, "/", &mut st.code);
+        // Files are usually sorted by geography: most rows repeat the
+        // unit of the row before, which skips the hash lookup.
+        if st.code != st.last_code[l] || out.units[l].is_empty() {
+            let name = name_col.map_or("", |i| crate::config::trim(field(rec, i)));
+            st.geo[l] = out.units[l].intern(&st.code, name);
+            st.last_code[l].clone_from(&st.code);
+        }
+    }
+    match check_row(ctx, rec, &st.id, &mut st.options) {
+        Ok(Some((counts, warnings))) => {
+            out.accept(&st.id, &st.geo, &counts, source, warnings);
+        }
+        Ok(None) => {
+            let reg = cols.extras[0].as_ref().and_then(|idxs| {
+                match parse_field(rec.at(idxs[0]).unwrap_or(b"")) {
+                    Num::Value(v) => u32::try_from(v).ok(),
+                    _ => None,
+                }
+            });
+            out.missing.push(MissingSheet {
+                station: st.id.clone(),
+                geo: st.geo.clone(),
+                registered: reg,
+                source,
+            });
+        }
+        Err((reasons, _)) => out.quarantine.push(Quarantined {
+            source,
+            station: Some(st.id.clone()),
+            reasons,
+            record: record_strings(rec),
+        }),
+    }
 }
 
 fn severities(cfg: &Config) -> HashMap<Rule, Severity> {
@@ -1793,6 +1958,118 @@ mod tests {
         assert_eq!(stream::record_cut(b"a,\"x\ny"), None);
         assert_eq!(stream::record_cut(b"a,\"x\"\ny,\"z"), Some(6));
         assert_eq!(stream::record_cut(b"no line end"), None);
+    }
+
+    /// A chunk's outcome as text, to compare two parses.
+    fn chunk_print(c: &Chunk) -> String {
+        let s = &c.sheets;
+        format!(
+            "{} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+            c.rows,
+            s.station.iter().collect::<Vec<_>>(),
+            s.geo,
+            s.votes,
+            s.extras(),
+            s.source,
+            c.units
+                .iter()
+                .map(|u| (&u.codes, &u.names))
+                .collect::<Vec<_>>(),
+            c.quarantine,
+            c.flags,
+            c.missing
+        )
+    }
+
+    proptest::proptest! {
+        /// The plain-line splitter reads every quote-free text exactly as
+        /// the CSV reader does: rows, fields, lines, offsets, and every
+        /// verdict on them.
+        #[test]
+        fn plain_lines_parse_as_the_csv_reader_does(
+            rows in proptest::collection::vec(
+                (
+                    proptest::collection::vec(
+                        proptest::prop_oneof![
+                            proptest::strategy::Just(String::new()),
+                            "[0-9]{1,4}",
+                            " ?[0-9]{1,3} ?",
+                            "[a-z -]{0,6}",
+                            "-[0-9]",
+                            "[0-9]{13}",
+                        ],
+                        0..9,
+                    ),
+                    0..4u8,
+                ),
+                0..30,
+            ),
+            last_newline in proptest::bool::ANY,
+        ) {
+            let cfg = Config::from_toml(
+                r#"
+                [election]
+                name = "t"
+                [station]
+                id = ["station"]
+                [[levels]]
+                key = "r"
+                code = "region"
+                [columns]
+                registered = "registered"
+                valid = "valid"
+                [[options]]
+                key = "A"
+                [[options]]
+                key = "B"
+                "#,
+            )
+            .unwrap();
+            let mut text = String::from("station,region,registered,valid,A,B\n");
+            for (k, (fields, end)) in rows.iter().enumerate() {
+                // Mostly well-formed rows with a unique station, some not.
+                if fields.len() == 5 {
+                    text.push_str(&format!("S{k},{}", fields[..5].join(",")));
+                } else {
+                    text.push_str(&fields.join(","));
+                }
+                text.push_str(match end {
+                    0 => "\n",
+                    1 => "\r\n",
+                    2 => "\n\n",
+                    _ => "\r\n\r\n",
+                });
+            }
+            if !last_newline {
+                while text.ends_with('\n') || text.ends_with('\r') {
+                    text.pop();
+                }
+            }
+            let header = read_header(&cfg, "t.csv", text.as_bytes()).unwrap();
+            let ctx = RowCtx {
+                cfg: &cfg,
+                cols: &header.cols,
+                names: &header.names,
+                nfields: header.names.len(),
+                file: 0,
+                severities: severities(&cfg),
+            };
+            let body = &text.as_bytes()[header.body_start..];
+            let first = 1 + memchr::memchr_iter(b'\n', &text.as_bytes()[..header.body_start])
+                .count() as u64;
+            proptest::prop_assume!(is_plain(body, &header));
+            let plain = parse_chunk_with(&ctx, body, header.body_start as u64, &header, first, true);
+            let csv = parse_chunk_with(&ctx, body, header.body_start as u64, &header, first, false);
+            proptest::prop_assert_eq!(chunk_print(&plain), chunk_print(&csv));
+        }
+    }
+
+    #[test]
+    fn plain_needs_no_quotes_and_no_lone_cr() {
+        let h = read_header(&corpus_config(), "t", b"station,registered,valid,A,B\n").unwrap();
+        assert!(is_plain(b"a,1\r\nb,2\r", &h));
+        assert!(!is_plain(b"a,\"1\"\n", &h));
+        assert!(!is_plain(b"a,1\rb,2\n", &h));
     }
 
     fn corpus_config() -> Config {

@@ -6,6 +6,7 @@
 //! national figures in the config. Without one it is unknown (`None`), never
 //! 100%.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::Config;
@@ -63,6 +64,46 @@ pub struct Tabulation {
     pub units: Vec<UnitTotals>,
 }
 
+/// Per-unit sums over some sheets.
+struct Sums {
+    votes: Vec<Vec<u64>>,
+    sheets: Vec<u64>,
+    reg: Vec<u64>,
+    null: Vec<u64>,
+    blank: Vec<u64>,
+    cast: Vec<u64>,
+    issued: Vec<u64>,
+}
+
+impl Sums {
+    fn new(nunits: usize, nopt: usize) -> Sums {
+        let zeros = vec![0u64; nunits];
+        Sums {
+            votes: vec![vec![0u64; nopt]; nunits],
+            sheets: zeros.clone(),
+            reg: zeros.clone(),
+            null: zeros.clone(),
+            blank: zeros.clone(),
+            cast: zeros.clone(),
+            issued: zeros,
+        }
+    }
+
+    fn add(mut self, other: Sums) -> Sums {
+        let add = |a: &mut Vec<u64>, b: &[u64]| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        for (a, b) in self.votes.iter_mut().zip(&other.votes) {
+            add(a, b);
+        }
+        add(&mut self.sheets, &other.sheets);
+        add(&mut self.reg, &other.reg);
+        add(&mut self.null, &other.null);
+        add(&mut self.blank, &other.blank);
+        add(&mut self.cast, &other.cast);
+        add(&mut self.issued, &other.issued);
+        self
+    }
+}
+
 fn ratio(a: Option<u64>, b: Option<u64>) -> Option<f64> {
     match (a, b) {
         (Some(a), Some(b)) if b > 0 => Some(a as f64 / b as f64),
@@ -82,31 +123,45 @@ pub fn tabulate(
     let nunits = level.map_or(1, |l| ds.units[l].len());
     let unit_of = |i: usize| level.map_or(0, |l| s.geo[l][i] as usize);
     let nopt = ds.options.len();
-    let mut votes = vec![vec![0u64; nopt]; nunits];
-    let mut sheets = vec![0u64; nunits];
-    let mut reg = vec![0u64; nunits];
-    let mut null = vec![0u64; nunits];
-    let mut blank = vec![0u64; nunits];
-    let mut cast = vec![0u64; nunits];
-    let mut issued = vec![0u64; nunits];
-    for i in 0..s.len() {
-        let u = unit_of(i);
-        sheets[u] += 1;
-        for (o, col) in s.votes.iter().enumerate() {
-            votes[u][o] += u64::from(col[i]);
-        }
-        if let Some(r) = &s.registered {
-            reg[u] += u64::from(r[i]);
-        }
-        if let Some(n) = &s.null {
-            null[u] += u64::from(n[i]);
-        }
-        if let Some(b) = &s.blank {
-            blank[u] += u64::from(b[i]);
-        }
-        cast[u] += s.cast(i);
-        issued[u] += s.turnout_numerator(i);
-    }
+    // Sums per block of sheets in parallel, then added up: integer sums,
+    // so the result does not depend on the split.
+    let blocks: Vec<std::ops::Range<usize>> = (0..s.len())
+        .step_by(1 << 16)
+        .map(|a| a..(a + (1 << 16)).min(s.len()))
+        .collect();
+    let Sums {
+        votes,
+        sheets,
+        reg,
+        null,
+        blank,
+        cast,
+        issued,
+    } = blocks
+        .par_iter()
+        .map(|r| {
+            let mut t = Sums::new(nunits, nopt);
+            for i in r.clone() {
+                let u = unit_of(i);
+                t.sheets[u] += 1;
+                for (o, col) in s.votes.iter().enumerate() {
+                    t.votes[u][o] += u64::from(col[i]);
+                }
+                if let Some(r) = &s.registered {
+                    t.reg[u] += u64::from(r[i]);
+                }
+                if let Some(n) = &s.null {
+                    t.null[u] += u64::from(n[i]);
+                }
+                if let Some(b) = &s.blank {
+                    t.blank[u] += u64::from(b[i]);
+                }
+                t.cast[u] += s.cast(i);
+                t.issued[u] += s.turnout_numerator(i);
+            }
+            t
+        })
+        .reduce(|| Sums::new(nunits, nopt), Sums::add);
     let mut listed = vec![0u64; nunits];
     for m in &ds.missing {
         listed[level.map_or(0, |l| m.geo[l] as usize)] += 1;
