@@ -484,23 +484,29 @@ enum Num {
     Negative(String),
 }
 
+/// One to nine bare digits, the form of nearly every count, parsed without
+/// a branch per digit; `None` for anything else.
+#[inline(always)]
+fn bare_digits(f: &[u8]) -> Option<u64> {
+    if f.is_empty() || f.len() > 9 {
+        return None;
+    }
+    let mut v = 0u64;
+    let mut ok = true;
+    for &b in f {
+        let d = b.wrapping_sub(b'0');
+        ok &= d <= 9;
+        v = v * 10 + u64::from(d);
+    }
+    ok.then_some(v)
+}
+
 #[inline]
 fn parse_field(f: &[u8]) -> Num {
-    // Nearly every count is one to nine bare digits: parse those without a
-    // branch per digit, and leave the rest to the general path.
-    if !f.is_empty() && f.len() <= 9 {
-        let mut v = 0u64;
-        let mut ok = true;
-        for &b in f {
-            let d = b.wrapping_sub(b'0');
-            ok &= d <= 9;
-            v = v * 10 + u64::from(d);
-        }
-        if ok {
-            return Num::Value(v);
-        }
+    match bare_digits(f) {
+        Some(v) => Num::Value(v),
+        None => parse_field_general(f),
     }
-    parse_field_general(f)
 }
 
 #[cold]
@@ -694,6 +700,12 @@ fn check_row<'o>(
     let mut filled = 0usize;
     let mut parse =
         |idxs: &[usize], what: &str, errors: &mut Vec<Reason>, is_vote: bool| -> Option<u64> {
+            if let [i] = idxs
+                && let Some(v) = bare_digits(rec.at(*i).unwrap_or(b""))
+            {
+                filled += usize::from(is_vote);
+                return Some(v);
+            }
             let mut sum = 0u64;
             let mut ok = true;
             let mut empty = false;

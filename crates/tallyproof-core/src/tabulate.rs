@@ -64,6 +64,10 @@ pub struct Tabulation {
     pub units: Vec<UnitTotals>,
 }
 
+/// Sheets per block summed in parallel (small under test, for the tests to
+/// cross block boundaries).
+const BLOCK_ROWS: usize = if cfg!(test) { 7 } else { 1 << 16 };
+
 /// Per-unit sums over some sheets.
 struct Sums {
     votes: Vec<Vec<u64>>,
@@ -121,13 +125,12 @@ pub fn tabulate(
 ) -> Tabulation {
     let s = &ds.sheets;
     let nunits = level.map_or(1, |l| ds.units[l].len());
-    let unit_of = |i: usize| level.map_or(0, |l| s.geo[l][i] as usize);
     let nopt = ds.options.len();
     // Sums per block of sheets in parallel, then added up: integer sums,
     // so the result does not depend on the split.
     let blocks: Vec<std::ops::Range<usize>> = (0..s.len())
-        .step_by(1 << 16)
-        .map(|a| a..(a + (1 << 16)).min(s.len()))
+        .step_by(BLOCK_ROWS)
+        .map(|a| a..(a + BLOCK_ROWS).min(s.len()))
         .collect();
     let Sums {
         votes,
@@ -141,23 +144,55 @@ pub fn tabulate(
         .par_iter()
         .map(|r| {
             let mut t = Sums::new(nunits, nopt);
-            for i in r.clone() {
-                let u = unit_of(i);
-                t.sheets[u] += 1;
-                for (o, col) in s.votes.iter().enumerate() {
-                    t.votes[u][o] += u64::from(col[i]);
+            let geo = level.map(|l| &s.geo[l][r.clone()]);
+            // Column by column: each a straight pass, summed per unit.
+            let add = |to: &mut dyn FnMut(usize, u64), col: &[u32]| match geo {
+                None => to(0, col.iter().map(|&v| u64::from(v)).sum()),
+                Some(g) => {
+                    for (&u, &v) in g.iter().zip(col) {
+                        to(u as usize, u64::from(v));
+                    }
                 }
-                if let Some(r) = &s.registered {
-                    t.reg[u] += u64::from(r[i]);
+            };
+            match geo {
+                None => t.sheets[0] += r.len() as u64,
+                Some(g) => g.iter().for_each(|&u| t.sheets[u as usize] += 1),
+            }
+            for (o, col) in s.votes.iter().enumerate() {
+                add(&mut |u, v| t.votes[u][o] += v, &col[r.clone()]);
+            }
+            fn slice<'a>(c: &'a Option<Vec<u32>>, r: &std::ops::Range<usize>) -> Option<&'a [u32]> {
+                c.as_ref().map(|c| &c[r.clone()])
+            }
+            let part = |c| slice(c, r);
+            if let Some(c) = part(&s.registered) {
+                add(&mut |u, v| t.reg[u] += v, c);
+            }
+            if let Some(c) = part(&s.null) {
+                add(&mut |u, v| t.null[u] += v, c);
+            }
+            if let Some(c) = part(&s.blank) {
+                add(&mut |u, v| t.blank[u] += v, c);
+            }
+            // Votes cast as `Sheets::cast` defines them: ballots where
+            // printed, else valid (or the options' sum) + null + blank.
+            let mut cast_cols: Vec<&[u32]> = Vec::new();
+            if let Some(c) = part(&s.ballots) {
+                cast_cols.push(c);
+            } else {
+                match part(&s.valid) {
+                    Some(c) => cast_cols.push(c),
+                    None => cast_cols.extend(s.votes.iter().map(|c| &c[r.clone()])),
                 }
-                if let Some(n) = &s.null {
-                    t.null[u] += u64::from(n[i]);
-                }
-                if let Some(b) = &s.blank {
-                    t.blank[u] += u64::from(b[i]);
-                }
-                t.cast[u] += s.cast(i);
-                t.issued[u] += s.turnout_numerator(i);
+                cast_cols.extend(part(&s.null));
+                cast_cols.extend(part(&s.blank));
+            }
+            for c in &cast_cols {
+                add(&mut |u, v| t.cast[u] += v, c);
+            }
+            match part(&s.issued) {
+                Some(c) => add(&mut |u, v| t.issued[u] += v, c),
+                None => t.issued.clone_from(&t.cast),
             }
             t
         })
@@ -285,7 +320,83 @@ pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 
 #[cfg(test)]
 mod tests {
-    use super::natural_cmp;
+    use super::{natural_cmp, tabulate};
+    use crate::config::Config;
+    use crate::model::{Dataset, Provenance, Sheets, Units};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Block-wise, column-wise sums equal the per-sheet definitions
+        /// (`Sheets::cast`, `Sheets::turnout_numerator`) summed row by row,
+        /// whichever count columns the sheets carry, nationally and per unit.
+        #[test]
+        fn sums_match_the_per_sheet_definitions(
+            rows in proptest::collection::vec(
+                (0u32..4, proptest::collection::vec(0u32..1000, 9)),
+                0..300,
+            ),
+            present in proptest::array::uniform6(any::<bool>()),
+        ) {
+            let cfg = Config::from_toml(
+                "[election]\nname = \"t\"\n[station]\nid = [\"s\"]\n[[levels]]\nkey = \"r\"\ncode = \"r\"\n[[options]]\nkey = \"A\"\n[[options]]\nkey = \"B\"\n[[options]]\nkey = \"C\"\n",
+            )
+            .unwrap();
+            let mut sheets = Sheets::with_shape(1, 3, present);
+            let mut units = Units::default();
+            for u in 0..4 {
+                units.intern(&u.to_string(), "");
+            }
+            for (k, (u, v)) in rows.iter().enumerate() {
+                sheets.station.push(&k.to_string());
+                sheets.geo[0].push(*u);
+                for (col, x) in sheets.votes.iter_mut().zip(v) {
+                    col.push(*x);
+                }
+                let extras = [
+                    &mut sheets.registered,
+                    &mut sheets.valid,
+                    &mut sheets.null,
+                    &mut sheets.blank,
+                    &mut sheets.ballots,
+                    &mut sheets.issued,
+                ];
+                for (c, x) in extras.into_iter().zip(&v[3..]) {
+                    if let Some(c) = c {
+                        c.push(*x);
+                    }
+                }
+                sheets.source.push(Provenance { file: 0, line: k as u64 + 2, offset: 0 });
+            }
+            let ds = Dataset {
+                options: vec!["A".into(), "B".into(), "C".into()],
+                levels: vec!["r".into()],
+                units: vec![units],
+                sheets,
+                ..Default::default()
+            };
+            for level in [None, Some(0)] {
+                let t = tabulate(&cfg, &ds, None, level);
+                for unit in &t.units {
+                    let mine: Vec<usize> = (0..ds.sheets.len())
+                        .filter(|&i| level.is_none() || ds.units[0].codes[ds.sheets.geo[0][i] as usize] == unit.code)
+                        .collect();
+                    let s = &ds.sheets;
+                    prop_assert_eq!(unit.sheets, mine.len() as u64);
+                    for o in 0..3 {
+                        prop_assert_eq!(unit.votes[o], mine.iter().map(|&i| u64::from(s.votes[o][i])).sum::<u64>());
+                    }
+                    prop_assert_eq!(unit.cast, mine.iter().map(|&i| s.cast(i)).sum::<u64>());
+                    let issued: u64 = mine.iter().map(|&i| s.turnout_numerator(i)).sum();
+                    let reg = s.registered.as_ref().map(|r| mine.iter().map(|&i| u64::from(r[i])).sum::<u64>());
+                    prop_assert_eq!(unit.registered_in_sheets, reg);
+                    let turnout = reg.filter(|&r| r > 0).map(|r| issued as f64 / r as f64);
+                    prop_assert_eq!(unit.turnout, turnout);
+                    prop_assert_eq!(unit.null, s.null.as_ref().map(|c| mine.iter().map(|&i| u64::from(c[i])).sum::<u64>()));
+                    prop_assert_eq!(unit.blank, s.blank.as_ref().map(|c| mine.iter().map(|&i| u64::from(c[i])).sum::<u64>()));
+                }
+            }
+        }
+    }
 
     #[test]
     fn natural_order_is_total() {
