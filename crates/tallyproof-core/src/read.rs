@@ -991,7 +991,7 @@ fn parse_chunk_with(
         id: String::new(),
         code: String::new(),
         geo: vec![0u32; nlevels],
-        last_code: vec![String::new(); nlevels],
+        last_raw: vec![Vec::new(); nlevels],
         options: Vec::with_capacity(cols.options.len()),
     };
     if plain_ok && is_plain(slice, header) {
@@ -1085,7 +1085,8 @@ struct RowState {
     id: String,
     code: String,
     geo: Vec<u32>,
-    last_code: Vec<String>,
+    /// Per level: the raw fields its code was last built from.
+    last_raw: Vec<Vec<Vec<u8>>>,
     options: Vec<u64>,
 }
 
@@ -1139,13 +1140,24 @@ fn process_row(
         return;
     }
     for (l, (parts, name_col)) in cols.levels.iter().enumerate() {
-        build_id(parts, rec, "/", &mut st.code);
-        // Files are usually sorted by geography: most rows repeat the
-        // unit of the row before, which skips the hash lookup.
-        if st.code != st.last_code[l] || out.units[l].is_empty() {
+        // Files are usually sorted by geography: most rows repeat the raw
+        // code fields of the row before, hence its unit, which skips
+        // building the code and the hash lookup.
+        let last = &mut st.last_raw[l];
+        let same = !out.units[l].is_empty()
+            && parts
+                .iter()
+                .zip(last.iter())
+                .all(|((i, _), raw)| rec.at(*i).unwrap_or(b"") == raw.as_slice());
+        if !same {
+            build_id(parts, rec, "/", &mut st.code);
             let name = name_col.map_or("", |i| crate::config::trim(field(rec, i)));
             st.geo[l] = out.units[l].intern(&st.code, name);
-            st.last_code[l].clone_from(&st.code);
+            last.resize(parts.len(), Vec::new());
+            for ((i, _), raw) in parts.iter().zip(last.iter_mut()) {
+                raw.clear();
+                raw.extend_from_slice(rec.at(*i).unwrap_or(b""));
+            }
         }
     }
     match check_row(ctx, rec, &st.id, &mut st.options) {
