@@ -286,6 +286,11 @@ impl Sheets {
         self.source.reserve(n);
     }
 
+    /// Remove every sheet, keeping the columns' room.
+    pub fn clear(&mut self) {
+        self.truncate(0);
+    }
+
     /// Keep the first `n` sheets.
     pub fn truncate(&mut self, n: usize) {
         self.station.truncate(n);

@@ -893,15 +893,18 @@ fn col_name<'a>(ctx: &'a RowCtx<'_>, i: usize) -> &'a str {
 }
 
 /// Parse the rows in `slice`, which starts at a record boundary at offset
-/// `base` of the text, on line `first_line`.
+/// `base` of the text, on line `first_line`; into `spare`'s columns when
+/// given (a chunk's columns, merged and handed back, to spare the
+/// allocator and the kernel a fresh set per chunk).
 fn parse_chunk(
     ctx: &RowCtx<'_>,
     slice: &[u8],
     base_offset: u64,
     header: &Header,
     first_line: u64,
+    spare: Option<Sheets>,
 ) -> Chunk {
-    parse_chunk_with(ctx, slice, base_offset, header, first_line, true)
+    parse_chunk_with(ctx, slice, base_offset, header, first_line, true, spare)
 }
 
 /// Whether `slice` can be split line by line at the delimiter with the
@@ -970,6 +973,7 @@ fn parse_chunk_with(
     header: &Header,
     first_line: u64,
     plain_ok: bool,
+    spare: Option<Sheets>,
 ) -> Chunk {
     let cfg = ctx.cfg;
     let cols = ctx.cols;
@@ -977,7 +981,13 @@ fn parse_chunk_with(
     // Rows are lines in the usual file: room for them all up front, so that
     // no column is copied as it grows.
     let lines = memchr::memchr_iter(header.eol, slice).count() + 1;
-    let mut sheets = Sheets::with_shape(nlevels, cols.options.len(), present(cfg));
+    let mut sheets = match spare {
+        Some(mut s) => {
+            s.clear();
+            s
+        }
+        None => Sheets::with_shape(nlevels, cols.options.len(), present(cfg)),
+    };
     sheets.reserve(lines, slice.len() / ctx.nfields.max(1));
     let mut out = Chunk {
         sheets,
@@ -1236,6 +1246,7 @@ fn read_wide(
                 (base + a) as u64,
                 header,
                 first,
+                None,
             );
             progress.advance((b - a) as u64);
             c
@@ -1245,12 +1256,13 @@ fn read_wide(
 }
 
 fn merge_chunks(ds: &mut Dataset, chunks: Vec<Chunk>) -> u64 {
-    chunks.into_iter().map(|c| merge_chunk(ds, c)).sum()
+    chunks.into_iter().map(|c| merge_chunk(ds, c).0).sum()
 }
 
 /// Append one chunk's sheets, flags, quarantine and missing stations to
-/// the dataset, re-interning its units; the rows it read.
-fn merge_chunk(ds: &mut Dataset, c: Chunk) -> u64 {
+/// the dataset, re-interning its units; the rows it read, and its columns
+/// to reuse.
+fn merge_chunk(ds: &mut Dataset, c: Chunk) -> (u64, Sheets) {
     let map: Vec<Vec<u32>> = c
         .units
         .iter()
@@ -1274,7 +1286,7 @@ fn merge_chunk(ds: &mut Dataset, c: Chunk) -> u64 {
         }
         m
     }));
-    c.rows
+    (c.rows, c.sheets)
 }
 
 /// Long shape: rows are (station, option, votes); per-station columns repeat
@@ -2082,8 +2094,8 @@ mod tests {
             let first = 1 + memchr::memchr_iter(b'\n', &text.as_bytes()[..header.body_start])
                 .count() as u64;
             proptest::prop_assume!(is_plain(body, &header));
-            let plain = parse_chunk_with(&ctx, body, header.body_start as u64, &header, first, true);
-            let csv = parse_chunk_with(&ctx, body, header.body_start as u64, &header, first, false);
+            let plain = parse_chunk_with(&ctx, body, header.body_start as u64, &header, first, true, None);
+            let csv = parse_chunk_with(&ctx, body, header.body_start as u64, &header, first, false, None);
             proptest::prop_assert_eq!(chunk_print(&plain), chunk_print(&csv));
         }
     }

@@ -15,14 +15,14 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 
 use rayon::prelude::*;
 
 use super::{Chunk, Header, RowCtx, merge_chunk, parse_chunk, read_header, severities};
 use crate::config::{Config, Encoding, Shape};
 use crate::error::Error;
-use crate::model::{Dataset, SourceFile};
+use crate::model::{Dataset, Sheets, SourceFile};
 use crate::read::Progress;
 
 /// Bytes per block: large enough that per-block work (a chunk's unit table,
@@ -299,6 +299,8 @@ pub(super) fn read_wide_stream(
     let (back, recycled) = mpsc::channel::<Vec<u8>>();
     let (done, parsed) = mpsc::channel::<(usize, u64, Result<Chunk, NotUtf8>)>();
     let abort = AtomicBool::new(false);
+    // Merged chunks' columns, handed back to the parsers.
+    let spares = Mutex::new(Vec::<Sheets>::new());
     let body_start = header.body_start as u64;
     let before = Lengths::of(ds);
     let mut bytes = body_start;
@@ -318,13 +320,23 @@ pub(super) fn read_wide_stream(
                 &abort,
             )
         });
-        let (ctx, header, abort) = (&ctx, &header, &abort);
+        let (ctx, header, abort, spares) = (&ctx, &header, &abort, &spares);
         s.spawn(move || {
             rx.into_iter()
                 .par_bridge()
                 .for_each_with((back, done), |(back, done), b| {
                     let out = match std::str::from_utf8(&b.buf) {
-                        Ok(_) => Ok(parse_chunk(ctx, &b.buf, b.base, header, b.first_line)),
+                        Ok(_) => {
+                            let spare = spares.lock().ok().and_then(|mut v| v.pop());
+                            Ok(parse_chunk(
+                                ctx,
+                                &b.buf,
+                                b.base,
+                                header,
+                                b.first_line,
+                                spare,
+                            ))
+                        }
                         Err(e) => {
                             abort.store(true, Ordering::Relaxed);
                             let at = e.valid_up_to();
@@ -352,7 +364,11 @@ pub(super) fn read_wide_stream(
                 match out {
                     Ok(c) if bad.is_none() => {
                         bytes += len;
-                        rows += merge_chunk(ds, c);
+                        let (n, sheets) = merge_chunk(ds, c);
+                        rows += n;
+                        if let Ok(mut v) = spares.lock() {
+                            v.push(sheets);
+                        }
                     }
                     Ok(_) => {}
                     Err(e) => {
