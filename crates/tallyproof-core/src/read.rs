@@ -135,7 +135,12 @@ fn read_inputs(
             Input::Bytes(name, raw) => (name, raw),
             Input::Path(name, path) => match stream::open(cfg, &name, &path, block)? {
                 stream::Opened::Whole(raw) => (name, raw),
-                stream::Opened::Stream { file, head, len } => {
+                stream::Opened::Stream {
+                    file,
+                    head,
+                    len,
+                    block,
+                } => {
                     match stream::read_wide_stream(
                         cfg, &mut ds, &name, file, head, len, block, progress,
                     )? {

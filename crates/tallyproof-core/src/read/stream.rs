@@ -53,8 +53,13 @@ pub(super) enum Opened {
     /// Read whole: its bytes.
     Whole(Vec<u8>),
     /// Streamed: the open file, positioned after `head`, and `head`, the
-    /// first bytes (at least the header record).
-    Stream { file: File, head: Vec<u8>, len: u64 },
+    /// first bytes (at least the header record); in blocks of `block` bytes.
+    Stream {
+        file: File,
+        head: Vec<u8>,
+        len: u64,
+        block: usize,
+    },
 }
 
 /// Read `len` more bytes (or to the end) into `buf`; the count read.
@@ -80,6 +85,10 @@ pub(super) fn open(cfg: &Config, name: &str, path: &Path, block: usize) -> Resul
     }
     let mut file = File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
+    // Smaller blocks for smaller files: enough of them to keep every thread
+    // busy, and fewer bytes in flight.
+    let threads = rayon::current_num_threads();
+    let block = block.min((len as usize / (threads * 8)).max(64 << 10));
     let mut head = Vec::with_capacity(block.min(len as usize + 1));
     // Enough for the magic numbers of gzip and Parquet.
     let first = block.max(8);
@@ -98,7 +107,12 @@ pub(super) fn open(cfg: &Config, name: &str, path: &Path, block: usize) -> Resul
         }
         return Ok(Opened::Whole(head));
     }
-    Ok(Opened::Stream { file, head, len })
+    Ok(Opened::Stream {
+        file,
+        head,
+        len,
+        block,
+    })
 }
 
 /// A block of text cut at record boundaries.
