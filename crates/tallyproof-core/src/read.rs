@@ -2047,25 +2047,7 @@ mod tests {
             ),
             last_newline in proptest::bool::ANY,
         ) {
-            let cfg = Config::from_toml(
-                r#"
-                [election]
-                name = "t"
-                [station]
-                id = ["station"]
-                [[levels]]
-                key = "r"
-                code = "region"
-                [columns]
-                registered = "registered"
-                valid = "valid"
-                [[options]]
-                key = "A"
-                [[options]]
-                key = "B"
-                "#,
-            )
-            .unwrap();
+            let cfg = two_options("[[levels]]\nkey = \"r\"\ncode = \"region\"\n");
             let mut text = String::from("station,region,registered,valid,A,B\n");
             for (k, (fields, end)) in rows.iter().enumerate() {
                 // Mostly well-formed rows with a unique station, some not.
@@ -2114,12 +2096,19 @@ mod tests {
     }
 
     fn corpus_config() -> Config {
-        Config::from_toml(
+        two_options("")
+    }
+
+    /// Options A and B, registered and valid columns, and `extra` TOML
+    /// (levels) after the station id.
+    fn two_options(extra: &str) -> Config {
+        Config::from_toml(&format!(
             r#"
             [election]
             name = "t"
             [station]
             id = ["station"]
+            {extra}
             [columns]
             registered = "registered"
             valid = "valid"
@@ -2127,8 +2116,8 @@ mod tests {
             key = "A"
             [[options]]
             key = "B"
-            "#,
-        )
+            "#
+        ))
         .unwrap()
     }
 
