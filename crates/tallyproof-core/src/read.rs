@@ -1992,6 +1992,28 @@ mod tests {
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 
+    /// A pipe cannot be read again by offset: it is read whole, and a
+    /// conflicting duplicate keeps its original fields.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_pipe_is_read_whole() {
+        use std::io::Write;
+        use std::os::fd::AsRawFd;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/malformed");
+        let cfg = Config::from_path(&dir.join("corpus.toml")).unwrap();
+        let bytes = std::fs::read(dir.join("conflicting_duplicate.csv")).unwrap();
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        let path = PathBuf::from(format!("/proc/self/fd/{}", reader.as_raw_fd()));
+        let feed = bytes.clone();
+        let t = std::thread::spawn(move || writer.write_all(&feed).unwrap());
+        let input = Input::Path("pipe".into(), path);
+        let piped = read_inputs(&cfg, std::iter::once(input), None, &NoProgress, 8).unwrap();
+        t.join().unwrap();
+        let whole = read_bytes(&cfg, "pipe", bytes, None, &NoProgress).unwrap();
+        assert!(piped.quarantine.iter().any(|q| !q.record.is_empty()));
+        assert_eq!(fingerprint(&piped), fingerprint(&whole));
+    }
+
     #[test]
     fn record_cuts_fall_outside_quotes() {
         let body = b"a,\"x\ny\",1\nb,2,3\nc,\"p\nq\",4\nd";

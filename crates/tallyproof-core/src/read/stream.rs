@@ -5,8 +5,9 @@
 //! rows are re-read from the file by offset when their original fields are
 //! needed (duplicates, registry misses).
 //!
-//! Only the common case streams: wide shape, not JSON Lines, not gzip or
-//! Parquet, UTF-8 (declared or detected) with `\n` line ends. Everything
+//! Only the common case streams: a regular file (not a pipe), wide shape,
+//! not JSON Lines, not gzip or Parquet, UTF-8 (declared or detected) with
+//! `\n` line ends. Everything
 //! else is read whole and decoded as before; a file detected as not UTF-8
 //! half-way is re-read whole and decoded as Windows-1252.
 
@@ -84,7 +85,14 @@ pub(super) fn open(cfg: &Config, name: &str, path: &Path, block: usize) -> Resul
         return std::fs::read(path).map(Opened::Whole).map_err(io);
     }
     let mut file = File::open(path).map_err(io)?;
-    let len = file.metadata().map_err(io)?.len();
+    let meta = file.metadata().map_err(io)?;
+    // Only a regular file can be read again by offset (not a pipe).
+    if !meta.is_file() {
+        let mut all = Vec::new();
+        file.read_to_end(&mut all).map_err(io)?;
+        return Ok(Opened::Whole(all));
+    }
+    let len = meta.len();
     // Smaller blocks for smaller files: enough of them to keep every thread
     // busy, and fewer bytes in flight.
     let threads = rayon::current_num_threads();
