@@ -1608,12 +1608,14 @@ impl<'a> Originals<'a> {
         }
     }
 
-    /// The fields of the row at `p`, or nothing when it cannot be re-read
-    /// (a file changed or removed since it was read).
-    fn get(&mut self, p: &Provenance) -> Vec<String> {
+    /// The fields of the row at `p`, checked to be station `station`'s;
+    /// `None` when they cannot be re-read (a file changed or removed since
+    /// it was read).
+    fn get(&mut self, p: &Provenance, station: &str) -> Option<Vec<String>> {
         let i = p.file as usize;
-        let (Some((text, _)), Some(slot)) = (self.texts.get(i), self.readers.get_mut(i)) else {
-            return Vec::new();
+        let (Some((text, header)), Some(slot)) = (self.texts.get(i), self.readers.get_mut(i))
+        else {
+            return None;
         };
         let cfg = self.cfg;
         let from = match text {
@@ -1627,18 +1629,26 @@ impl<'a> Originals<'a> {
             };
             Some(csv_builder(cfg).from_reader(r))
         });
-        let Some(rdr) = rdr else {
-            return Vec::new();
-        };
-        if rdr
-            .seek_raw(std::io::SeekFrom::Start(from), csv::Position::new())
-            .is_err()
-        {
-            return Vec::new();
+        let rdr = rdr.as_mut()?;
+        rdr.seek_raw(std::io::SeekFrom::Start(from), csv::Position::new())
+            .ok()?;
+        if !rdr.read_byte_record(&mut self.rec).ok()? {
+            return None;
         }
-        match rdr.read_byte_record(&mut self.rec) {
-            Ok(true) => record_strings(&self.rec),
-            _ => Vec::new(),
+        let mut id = String::new();
+        build_id(&header.cols.id, &self.rec, &cfg.station.separator, &mut id);
+        (id == station).then(|| record_strings(&self.rec))
+    }
+
+    /// [`Originals::get`], as the record of a quarantine entry and a note
+    /// for its reason when the fields could not be re-read.
+    fn record(&mut self, p: &Provenance, station: &str) -> (Vec<String>, &'static str) {
+        match self.get(p, station) {
+            Some(r) => (r, ""),
+            None => (
+                Vec::new(),
+                "; its original fields could not be re-read (the file changed or went away after it was read)",
+            ),
         }
     }
 }
@@ -1743,19 +1753,21 @@ fn resolve_duplicates(cfg: &Config, ds: &mut Dataset, buffers: &[(Text, Header)]
                     .filter(|&&j| j != i)
                     .map(|&j| ds.locate(&ds.sheets.source[j]))
                     .collect();
+                let station = ds.sheets.station.get(i);
+                let (record, note) = originals.record(&ds.sheets.source[i], station);
                 new_q.push(Quarantined {
                     source: ds.sheets.source[i],
-                    station: Some(ds.sheets.station.get(i).to_string()),
+                    station: Some(station.to_string()),
                     reasons: vec![Reason {
                         rule: Rule::Conflict,
                         severity: Severity::Error,
                         message: format!(
-                            "station appears {} times with different numbers; other copies at {}",
+                            "station appears {} times with different numbers; other copies at {}{note}",
                             g.len(),
                             others.join(", ")
                         ),
                     }],
-                    record: originals.get(&ds.sheets.source[i]),
+                    record,
                 });
             }
         }
@@ -1813,18 +1825,20 @@ fn check_registry(cfg: &Config, ds: &mut Dataset, reg: &Registry, buffers: &[(Te
     for (i, k) in keep.iter_mut().enumerate() {
         let st = ds.sheets.station.get(i);
         if !reg.has_station(st) {
-            let r = Reason {
+            let mut r = Reason {
                 rule: Rule::UnknownStation,
                 severity: sev,
                 message: format!("station {st:?} is not in the registry"),
             };
             if sev == Severity::Error {
                 *k = false;
+                let (record, note) = originals.record(&ds.sheets.source[i], st);
+                r.message.push_str(note);
                 q.push(Quarantined {
                     source: ds.sheets.source[i],
                     station: Some(st.to_string()),
                     reasons: vec![r],
-                    record: originals.get(&ds.sheets.source[i]),
+                    record,
                 });
             } else {
                 ds.flags.push(Flag {
@@ -2012,6 +2026,44 @@ mod tests {
         let whole = read_bytes(&cfg, "pipe", bytes, None, &NoProgress).unwrap();
         assert!(piped.quarantine.iter().any(|q| !q.record.is_empty()));
         assert_eq!(fingerprint(&piped), fingerprint(&whole));
+    }
+
+    /// A row re-read from a file that changed since it was read is not
+    /// taken for the original: the quarantine entry says so instead.
+    #[test]
+    fn rows_re_read_from_a_changed_file_are_refused() {
+        let cfg = corpus_config();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.csv");
+        let text = b"station,registered,valid,A,B\nS1,100,50,30,20\nS2,100,40,30,10\n";
+        std::fs::write(&path, text).unwrap();
+        let header = read_header(&cfg, "s.csv", text).unwrap();
+        let texts = vec![(
+            Text::File {
+                path: path.clone(),
+                skip: 0,
+            },
+            header,
+        )];
+        let mut originals = Originals::new(&texts, &cfg);
+        let p = Provenance {
+            file: 0,
+            line: 3,
+            offset: 45,
+        };
+        assert_eq!(
+            originals.record(&p, "S2").0,
+            ["S2", "100", "40", "30", "10"]
+        );
+        assert_eq!(originals.get(&p, "S1"), None);
+        std::fs::write(
+            &path,
+            b"station,registered,valid,A,B\nS1,100,50,30,20\nS3,100,40,30,10\n",
+        )
+        .unwrap();
+        let (record, note) = originals.record(&p, "S2");
+        assert!(record.is_empty());
+        assert!(note.contains("could not be re-read"));
     }
 
     #[test]
