@@ -634,6 +634,10 @@ trait Fields {
     fn all(&self) -> impl Iterator<Item = &[u8]> {
         (0..self.width()).filter_map(|i| self.at(i))
     }
+    /// Field `i` as text ("" when absent or not UTF-8).
+    fn text_at(&self, i: usize) -> &str {
+        std::str::from_utf8(self.at(i).unwrap_or(b"")).unwrap_or("")
+    }
 }
 
 impl Fields for csv::ByteRecord {
@@ -645,9 +649,10 @@ impl Fields for csv::ByteRecord {
     }
 }
 
-/// A line without quotes, split at the delimiter.
+/// A line without quotes, split at the delimiter (an ASCII byte, so that
+/// every field is text when the line is).
 struct Plain<'a> {
-    line: &'a [u8],
+    line: &'a str,
     /// Per field: its end in `line` (it starts after the previous end and
     /// its delimiter).
     ends: Vec<usize>,
@@ -658,14 +663,23 @@ impl Fields for Plain<'_> {
         self.ends.len()
     }
     fn at(&self, i: usize) -> Option<&[u8]> {
+        Some(self.get_text(i)?.as_bytes())
+    }
+    fn text_at(&self, i: usize) -> &str {
+        self.get_text(i).unwrap_or("")
+    }
+}
+
+impl Plain<'_> {
+    fn get_text(&self, i: usize) -> Option<&str> {
         let end = *self.ends.get(i)?;
         let start = if i == 0 { 0 } else { self.ends[i - 1] + 1 };
-        Some(&self.line[start..end])
+        self.line.get(start..end)
     }
 }
 
 fn field(rec: &impl Fields, i: usize) -> &str {
-    std::str::from_utf8(rec.at(i).unwrap_or(b"")).unwrap_or("")
+    rec.text_at(i)
 }
 
 fn record_strings(rec: &impl Fields) -> Vec<String> {
@@ -916,8 +930,9 @@ fn parse_chunk(
 /// same result as a CSV reader: `\n` line ends, no quote anywhere, and no
 /// `\r` other than before a `\n` or at the very end (a CSV reader ends a
 /// record at a lone `\r`).
-fn is_plain(slice: &[u8], header: &Header) -> bool {
+fn is_plain(slice: &[u8], header: &Header, delim: u8) -> bool {
     header.eol == b'\n'
+        && delim.is_ascii()
         && memchr::memchr(b'"', slice).is_none()
         && memchr::memchr_iter(b'\r', slice).all(|i| i + 1 == slice.len() || slice[i + 1] == b'\n')
 }
@@ -927,7 +942,7 @@ fn is_plain(slice: &[u8], header: &Header) -> bool {
 /// its per-byte state machine.
 fn parse_plain(
     ctx: &RowCtx<'_>,
-    slice: &[u8],
+    slice: &str,
     base_offset: u64,
     first_line: u64,
     st: &mut RowState,
@@ -935,23 +950,21 @@ fn parse_plain(
 ) {
     let delim = ctx.cfg.input.delimiter.as_bytes()[0];
     let mut row = Plain {
-        line: &[],
+        line: "",
         ends: Vec::with_capacity(ctx.nfields + 1),
     };
     let mut line = first_line;
     let mut pos = 0;
     while pos < slice.len() {
-        let end = memchr::memchr(b'\n', &slice[pos..]).map_or(slice.len(), |k| pos + k);
-        let mut text = &slice[pos..end];
-        if let [rest @ .., b'\r'] = text {
-            text = rest;
-        }
+        let end = memchr::memchr(b'\n', &slice.as_bytes()[pos..]).map_or(slice.len(), |k| pos + k);
+        let text = &slice[pos..end];
+        let text = text.strip_suffix('\r').unwrap_or(text);
         if !text.is_empty() {
             row.line = text;
             row.ends.clear();
             // Fields are a few bytes long: a byte loop beats a vector
             // search restarted at every delimiter.
-            for (i, &b) in text.iter().enumerate() {
+            for (i, &b) in text.as_bytes().iter().enumerate() {
                 if b == delim {
                     row.ends.push(i);
                 }
@@ -1009,8 +1022,12 @@ fn parse_chunk_with(
         last_raw: vec![Vec::new(); nlevels],
         options: Vec::with_capacity(cols.options.len()),
     };
-    if plain_ok && is_plain(slice, header) {
-        parse_plain(ctx, slice, base_offset, first_line, &mut st, &mut out);
+    let delim = cfg.input.delimiter.as_bytes()[0];
+    if plain_ok
+        && is_plain(slice, header, delim)
+        && let Ok(text) = std::str::from_utf8(slice)
+    {
+        parse_plain(ctx, text, base_offset, first_line, &mut st, &mut out);
         return out;
     }
     // Where the reader started in `slice`: it restarts after an unclosed quote.
@@ -2154,7 +2171,7 @@ mod tests {
             let body = &text.as_bytes()[header.body_start..];
             let first = 1 + memchr::memchr_iter(b'\n', &text.as_bytes()[..header.body_start])
                 .count() as u64;
-            proptest::prop_assume!(is_plain(body, &header));
+            proptest::prop_assume!(is_plain(body, &header, b','));
             let plain = parse_chunk_with(&ctx, body, header.body_start as u64, &header, first, true, None);
             let csv = parse_chunk_with(&ctx, body, header.body_start as u64, &header, first, false, None);
             proptest::prop_assert_eq!(chunk_print(&plain), chunk_print(&csv));
@@ -2164,9 +2181,10 @@ mod tests {
     #[test]
     fn plain_needs_no_quotes_and_no_lone_cr() {
         let h = read_header(&corpus_config(), "t", b"station,registered,valid,A,B\n").unwrap();
-        assert!(is_plain(b"a,1\r\nb,2\r", &h));
-        assert!(!is_plain(b"a,\"1\"\n", &h));
-        assert!(!is_plain(b"a,1\rb,2\n", &h));
+        assert!(is_plain(b"a,1\r\nb,2\r", &h, b','));
+        assert!(!is_plain(b"a,\"1\"\n", &h, b','));
+        assert!(!is_plain(b"a,1\rb,2\n", &h, b','));
+        assert!(!is_plain(b"a\xc2b\n", &h, 0xc2));
     }
 
     fn corpus_config() -> Config {
