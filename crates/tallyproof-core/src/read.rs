@@ -1,11 +1,11 @@
 //! Readers: from sheet files (CSV, gzip CSV, JSON Lines) to a validated
 //! [`Dataset`].
 //!
-//! The CSV path is built for election night: a plain UTF-8 file streams
-//! from disk in blocks cut at record boundaries and parsed in parallel while
-//! the next blocks are read (so a file is never held whole in memory);
-//! other inputs (gzip, Windows-1252, JSON Lines, Parquet) are decoded whole
-//! and split into chunks the same way. Counts are parsed from bytes without
+//! The CSV path is built for election night: a UTF-8 file (plain or gzip)
+//! streams from disk in blocks cut at record boundaries and parsed in
+//! parallel while the next blocks are read (so a file is never held whole
+//! in memory); other inputs (Windows-1252, JSON Lines, Parquet) are decoded
+//! whole and split into chunks the same way. Counts are parsed from bytes without
 //! allocating, and accepted sheets are stored columnar. Every row ends in exactly one place: an
 //! accepted sheet, the quarantine (with its reasons), a station listed
 //! without a sheet, or a merge into an identical copy.
@@ -29,12 +29,14 @@ mod stream;
 /// The longest field accepted, in bytes.
 pub const MAX_FIELD: usize = 4096;
 
-/// Receives progress while files are read (bytes of decoded input parsed).
-/// The library never prints; the binary draws a bar from these calls.
+/// Receives progress while files are read. The library never prints; the
+/// binary draws a bar from these calls.
 pub trait Progress: Sync {
-    /// A file of `bytes` decoded bytes is about to be parsed.
+    /// A file of `bytes` bytes is about to be read: bytes as stored when it
+    /// streams from disk (compressed, for gzip), decoded bytes when it is
+    /// decoded whole (Windows-1252, JSON Lines, Parquet, bytes in memory).
     fn start_file(&self, _path: &str, _bytes: u64) {}
-    /// `bytes` more bytes were parsed.
+    /// `bytes` more bytes of it were read, counted as in `start_file`.
     fn advance(&self, _bytes: u64) {}
 }
 
@@ -106,11 +108,15 @@ enum Input {
 }
 
 /// Where the text of a file read can be found again, to re-read rows by
-/// offset: in memory (decoded), or in the file (offsets after a BOM of
-/// `skip` bytes).
+/// offset: in memory (decoded), or in the file, plain or gzip (offsets in
+/// the text after a BOM of `skip` bytes).
 enum Text {
     Memory(Vec<u8>),
-    File { path: PathBuf, skip: u64 },
+    File {
+        path: PathBuf,
+        skip: u64,
+        gzip: bool,
+    },
 }
 
 /// Read inputs in order into one dataset; plain UTF-8 files on disk stream
@@ -135,17 +141,10 @@ fn read_inputs(
             Input::Bytes(name, raw) => (name, raw),
             Input::Path(name, path) => match stream::open(cfg, &name, &path, block)? {
                 stream::Opened::Whole(raw) => (name, raw),
-                stream::Opened::Stream {
-                    file,
-                    head,
-                    len,
-                    block,
-                } => {
-                    match stream::read_wide_stream(
-                        cfg, &mut ds, &name, file, head, len, block, progress,
-                    )? {
-                        stream::Streamed::Done { header, skip } => {
-                            buffers.push((Text::File { path, skip }, *header));
+                stream::Opened::Stream(st) => {
+                    match stream::read_wide_stream(cfg, &mut ds, &name, st, progress)? {
+                        stream::Streamed::Done { header, skip, gzip } => {
+                            buffers.push((Text::File { path, skip, gzip }, *header));
                             continue;
                         }
                         stream::Streamed::ReadWhole => {
@@ -1642,6 +1641,9 @@ impl<'a> Originals<'a> {
         let rdr = slot.get_or_insert_with(|| {
             let r: Box<dyn ReadSeek + 'a> = match text {
                 Text::Memory(t) => Box::new(std::io::Cursor::new(t.as_slice())),
+                Text::File {
+                    path, gzip: true, ..
+                } => Box::new(stream::GzText::new(path)),
                 Text::File { path, .. } => Box::new(std::fs::File::open(path).ok()?),
             };
             Some(csv_builder(cfg).from_reader(r))
@@ -1770,24 +1772,32 @@ fn resolve_duplicates(cfg: &Config, ds: &mut Dataset, buffers: &[(Text, Header)]
                     .filter(|&&j| j != i)
                     .map(|&j| ds.locate(&ds.sheets.source[j]))
                     .collect();
-                let station = ds.sheets.station.get(i);
-                let (record, note) = originals.record(&ds.sheets.source[i], station);
                 new_q.push(Quarantined {
                     source: ds.sheets.source[i],
-                    station: Some(station.to_string()),
+                    station: Some(ds.sheets.station.get(i).to_string()),
                     reasons: vec![Reason {
                         rule: Rule::Conflict,
                         severity: Severity::Error,
                         message: format!(
-                            "station appears {} times with different numbers; other copies at {}{note}",
+                            "station appears {} times with different numbers; other copies at {}",
                             g.len(),
                             others.join(", ")
                         ),
                     }],
-                    record,
+                    record: Vec::new(),
                 });
             }
         }
+    }
+    // The original fields, re-read in file order (a gzip text is read
+    // forward once).
+    let mut order: Vec<usize> = (0..new_q.len()).collect();
+    order.sort_by_key(|&k| (new_q[k].source.file, new_q[k].source.offset));
+    for k in order {
+        let q = &mut new_q[k];
+        let (record, note) = originals.record(&q.source, q.station.as_deref().unwrap_or(""));
+        q.record = record;
+        q.reasons[0].message.push_str(note);
     }
     remove_sheets(ds, &keep);
     // Flags on the kept sheets point at their new indices.
@@ -1993,7 +2003,29 @@ mod tests {
         dup.push('\n');
         let dup_path = tmp.join("late_duplicate.csv");
         std::fs::write(&dup_path, &dup).unwrap();
-        paths.extend([big_path, latin_path, dup_path]);
+        // Conflicting copies interleaved (S1-0, S2-0, S1-0', S2-0'), so that
+        // rows are re-read out of file order.
+        let mut conflicts = big.clone();
+        for id in ["S001-0", "S002-0"] {
+            conflicts.push_str(&format!("{id},1,North,500,203,3,200,100,80,20\n"));
+        }
+        let conflicts_path = tmp.join("conflicts.csv");
+        std::fs::write(&conflicts_path, &conflicts).unwrap();
+        paths.extend([big_path, latin_path, dup_path, conflicts_path]);
+        // Each again gzip-compressed, and one cut short far from the start.
+        for p in paths.clone().iter().filter(|p| p.starts_with(&tmp)) {
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            std::io::Write::write_all(&mut enc, &std::fs::read(p).unwrap()).unwrap();
+            let gz = enc.finish().unwrap();
+            let gz_path = p.with_extension("csv.gz");
+            std::fs::write(&gz_path, &gz).unwrap();
+            paths.push(gz_path);
+            if p.ends_with("big.csv") {
+                let cut_path = tmp.join("big_cut.csv.gz");
+                std::fs::write(&cut_path, &gz[..gz.len() * 2 / 3]).unwrap();
+                paths.push(cut_path);
+            }
+        }
         for encoding in [Encoding::Auto, Encoding::Utf8] {
             cfg.input.encoding = encoding;
             for path in &paths {
@@ -2059,6 +2091,7 @@ mod tests {
             Text::File {
                 path: path.clone(),
                 skip: 0,
+                gzip: false,
             },
             header,
         )];

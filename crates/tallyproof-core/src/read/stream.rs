@@ -5,18 +5,20 @@
 //! rows are re-read from the file by offset when their original fields are
 //! needed (duplicates, registry misses).
 //!
-//! Only the common case streams: a regular file (not a pipe), wide shape,
-//! not JSON Lines, not gzip or Parquet, UTF-8 (declared or detected) with
-//! `\n` line ends. Everything
+//! Only the common case streams: a regular file (not a pipe), plain or
+//! gzip-compressed, wide shape, not JSON Lines or Parquet, UTF-8 (declared
+//! or detected) with `\n` line ends. Everything
 //! else is read whole and decoded as before; a file detected as not UTF-8
 //! half-way is re-read whole and decoded as Windows-1252.
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::Read;
+use std::io::{BufReader, Read, Seek};
+
+use flate2::read::MultiGzDecoder;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, mpsc};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 
 use rayon::prelude::*;
 
@@ -51,21 +53,45 @@ pub(super) fn record_cut(buf: &[u8]) -> Option<usize> {
 
 /// How a file on disk is to be read.
 pub(super) enum Opened {
-    /// Read whole: its bytes.
+    /// Read whole: its bytes as stored.
     Whole(Vec<u8>),
-    /// Streamed: the open file, positioned after `head`, and `head`, the
-    /// first bytes (at least the header record); in blocks of `block` bytes.
-    Stream {
-        file: File,
-        head: Vec<u8>,
-        len: u64,
-        block: usize,
-    },
+    /// Streamed.
+    Stream(Stream),
+}
+
+/// A file being streamed.
+pub(super) struct Stream {
+    /// The text after `head`: the file, or its gzip decompression.
+    src: Box<dyn Read + Send>,
+    /// The first bytes of the text, at least the header record.
+    head: Vec<u8>,
+    /// The file's size as stored.
+    len: u64,
+    /// Bytes of the file read so far (compressed bytes for gzip).
+    consumed: Arc<AtomicU64>,
+    /// Whether the file is gzip-compressed.
+    pub(super) gzip: bool,
+    /// Bytes a block.
+    block: usize,
+}
+
+/// Counts the bytes read through it.
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 /// Read `len` more bytes (or to the end) into `buf`; the count read.
-fn fill(file: &mut File, buf: &mut Vec<u8>, len: usize) -> std::io::Result<usize> {
-    file.by_ref().take(len as u64).read_to_end(buf)
+fn fill(src: &mut dyn Read, buf: &mut Vec<u8>, len: usize) -> std::io::Result<usize> {
+    src.take(len as u64).read_to_end(buf)
 }
 
 /// Open a file and decide whether it streams.
@@ -74,6 +100,7 @@ pub(super) fn open(cfg: &Config, name: &str, path: &Path, block: usize) -> Resul
         path: name.to_string(),
         source: e,
     };
+    let whole = || std::fs::read(path).map(Opened::Whole).map_err(io);
     let lower = name.to_ascii_lowercase();
     let is_jsonl = [".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"]
         .iter()
@@ -82,7 +109,7 @@ pub(super) fn open(cfg: &Config, name: &str, path: &Path, block: usize) -> Resul
         && !is_jsonl
         && matches!(cfg.input.encoding, Encoding::Utf8 | Encoding::Auto);
     if !may_stream {
-        return std::fs::read(path).map(Opened::Whole).map_err(io);
+        return whole();
     }
     let mut file = File::open(path).map_err(io)?;
     let meta = file.metadata().map_err(io)?;
@@ -93,34 +120,61 @@ pub(super) fn open(cfg: &Config, name: &str, path: &Path, block: usize) -> Resul
         return Ok(Opened::Whole(all));
     }
     let len = meta.len();
+    let mut magic = Vec::with_capacity(4);
+    fill(&mut file, &mut magic, 4).map_err(io)?;
+    if magic.starts_with(b"PAR1") {
+        return whole();
+    }
+    let gzip = magic.starts_with(&[0x1f, 0x8b]);
+    file.rewind().map_err(io)?;
+    let consumed = Arc::new(AtomicU64::new(0));
+    let counted = Counting {
+        inner: file,
+        count: consumed.clone(),
+    };
+    let mut src: Box<dyn Read + Send> = if gzip {
+        Box::new(MultiGzDecoder::new(BufReader::with_capacity(
+            1 << 16,
+            counted,
+        )))
+    } else {
+        Box::new(counted)
+    };
     // Smaller blocks for smaller files: enough of them to keep every thread
-    // busy, and fewer bytes in flight.
+    // busy, and fewer bytes in flight (gzip text is about four times the
+    // file).
     let threads = rayon::current_num_threads();
-    let block = block.min((len as usize / (threads * 8)).max(64 << 10));
-    let mut head = Vec::with_capacity(block.min(len as usize + 1));
-    // Enough for the magic numbers of gzip and Parquet.
-    let first = block.max(8);
-    let mut eof = fill(&mut file, &mut head, first).map_err(io)? < first;
-    let magic = head.starts_with(&[0x1f, 0x8b]) || head.starts_with(b"PAR1");
+    let text_len = if gzip { len.saturating_mul(4) } else { len };
+    let block = block.min((text_len as usize / (threads * 8)).max(64 << 10));
+    let mut head = Vec::with_capacity(block.min(text_len as usize + 1));
+    // A gzip stream that fails here (corrupt, truncated) is read whole, for
+    // the error to be the same either way.
+    let Ok(n) = fill(&mut src, &mut head, block) else {
+        return whole();
+    };
+    let mut eof = n < block;
     // The header record must be whole in `head`.
-    while !eof
-        && !magic
-        && record_cut(head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head)).is_none()
-    {
-        eof = fill(&mut file, &mut head, block).map_err(io)? < block;
+    while !eof && record_cut(head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head)).is_none() {
+        let Ok(n) = fill(&mut src, &mut head, block) else {
+            return whole();
+        };
+        eof = n < block;
     }
-    if eof || magic {
-        if !eof {
-            file.read_to_end(&mut head).map_err(io)?;
-        }
-        return Ok(Opened::Whole(head));
+    if eof {
+        return if gzip {
+            whole()
+        } else {
+            Ok(Opened::Whole(head))
+        };
     }
-    Ok(Opened::Stream {
-        file,
+    Ok(Opened::Stream(Stream {
+        src,
         head,
         len,
+        consumed,
+        gzip,
         block,
-    })
+    }))
 }
 
 /// A block of text cut at record boundaries.
@@ -131,6 +185,8 @@ struct Block {
     /// Line of `buf[0]`.
     first_line: u64,
     buf: Vec<u8>,
+    /// Bytes of the file read for this block (compressed bytes for gzip).
+    consumed: u64,
 }
 
 /// The first byte that is not UTF-8: its line and offset in the text.
@@ -141,8 +197,12 @@ struct NotUtf8 {
 
 /// The outcome of streaming one file.
 pub(super) enum Streamed {
-    /// Read: the header and the bytes the BOM took.
-    Done { header: Box<Header>, skip: u64 },
+    /// Read: the header, the bytes the BOM took, whether it was gzip.
+    Done {
+        header: Box<Header>,
+        skip: u64,
+        gzip: bool,
+    },
     /// Not to be streamed after all (not UTF-8 under `encoding = "auto"`,
     /// or a header in error): read it whole instead.
     ReadWhole,
@@ -182,7 +242,8 @@ impl Lengths {
 /// Cut the stream into blocks and send them, recycling the buffers parsed.
 #[allow(clippy::too_many_arguments)]
 fn split(
-    file: &mut File,
+    src: &mut dyn Read,
+    consumed: &AtomicU64,
     mut pending: Vec<u8>,
     mut base: u64,
     mut line: u64,
@@ -194,6 +255,7 @@ fn split(
 ) -> std::io::Result<()> {
     let mut buffers = 1;
     let mut eof = false;
+    let mut reported = consumed.load(Ordering::Relaxed);
     let mut target = block;
     let mut idx = 0;
     loop {
@@ -202,7 +264,7 @@ fn split(
         }
         while !eof && pending.len() < target {
             let want = target - pending.len();
-            eof = fill(file, &mut pending, want)? < want;
+            eof = fill(src, &mut pending, want)? < want;
         }
         if pending.is_empty() {
             return Ok(());
@@ -236,12 +298,15 @@ fn split(
         pending.truncate(cut);
         let lines = memchr::memchr_iter(b'\n', &pending).count() as u64;
         let len = pending.len() as u64;
+        let now = consumed.load(Ordering::Relaxed);
         let sent = tx.send(Block {
             idx,
             base,
             first_line: line,
             buf: pending,
+            consumed: now - reported,
         });
+        reported = now;
         if sent.is_err() {
             return Ok(());
         }
@@ -259,12 +324,17 @@ pub(super) fn read_wide_stream(
     cfg: &Config,
     ds: &mut Dataset,
     name: &str,
-    mut file: File,
-    head: Vec<u8>,
-    len: u64,
-    block: usize,
+    stream: Stream,
     progress: &dyn Progress,
 ) -> Result<Streamed, Error> {
+    let Stream {
+        mut src,
+        head,
+        len,
+        consumed,
+        gzip,
+        block,
+    } = stream;
     let skip: u64 = if head.starts_with(b"\xEF\xBB\xBF") {
         3
     } else {
@@ -293,7 +363,8 @@ pub(super) fn read_wide_stream(
         return not_utf8(line, at as u64);
     }
     let file_index = ds.files.len() as u32;
-    progress.start_file(name, len - skip);
+    progress.start_file(name, len);
+    progress.advance(consumed.load(Ordering::Relaxed));
     let ctx = RowCtx {
         cfg,
         cols: &header.cols,
@@ -313,8 +384,11 @@ pub(super) fn read_wide_stream(
     if !pending.is_empty() {
         let lines = memchr::memchr_iter(b'\n', &pending).count().max(1) as f64;
         let per_line = pending.len() as f64 / lines;
-        let estimate = (len as f64 / per_line * 1.02) as usize + 1024;
-        ds.sheets.reserve(estimate, (len as f64 * 1.02) as usize);
+        // The text's length: the file's, or about four times a gzip file's
+        // (an estimate too small only costs a copy of the columns).
+        let text_len = if gzip { len as f64 * 4.0 } else { len as f64 };
+        let estimate = (text_len / per_line * 1.02) as usize + 1024;
+        ds.sheets.reserve(estimate, (text_len * 1.02) as usize);
     }
     let threads = rayon::current_num_threads();
     let (tx, rx) = mpsc::sync_channel::<Block>(threads);
@@ -331,7 +405,8 @@ pub(super) fn read_wide_stream(
     let split_result = std::thread::scope(|s| {
         let reader = s.spawn(|| {
             split(
-                &mut file,
+                &mut *src,
+                &consumed,
                 pending,
                 body_start,
                 body_line,
@@ -370,7 +445,7 @@ pub(super) fn read_wide_stream(
                         }
                     };
                     let len = b.buf.len() as u64;
-                    progress.advance(len);
+                    progress.advance(b.consumed);
                     let _ = back.send(b.buf);
                     let _ = done.send((b.idx, len, out));
                 });
@@ -404,16 +479,16 @@ pub(super) fn read_wide_stream(
             Err(panic) => std::panic::resume_unwind(panic),
         }
     });
+    // A read error (the file cut short, corrupt gzip) comes before any
+    // verdict on the text: the file is read again whole, which reports it
+    // exactly as reading it whole in the first place does.
+    if split_result.is_err() {
+        before.restore(ds);
+        return Ok(Streamed::ReadWhole);
+    }
     if let Some(bad) = bad {
         before.restore(ds);
         return not_utf8(bad.line, bad.offset);
-    }
-    if let Err(e) = split_result {
-        before.restore(ds);
-        return Err(Error::Io {
-            path: name.to_string(),
-            source: e,
-        });
     }
     ds.files.push(SourceFile {
         path: name.to_string(),
@@ -421,11 +496,81 @@ pub(super) fn read_wide_stream(
         rows: 0,
         bytes,
         encoding: "utf-8",
-        gzip: false,
+        gzip,
     });
     ds.files[file_index as usize].rows = rows;
     Ok(Streamed::Done {
         header: Box::new(header),
         skip,
+        gzip,
     })
+}
+
+/// The decompressed text of a gzip file, readable at any offset: forward
+/// by reading on, backward by starting over. Rows are re-read in file
+/// order, so a file is decompressed about once more in all.
+pub(super) struct GzText {
+    path: std::path::PathBuf,
+    dec: Option<MultiGzDecoder<BufReader<File>>>,
+    pos: u64,
+}
+
+impl GzText {
+    pub(super) fn new(path: &Path) -> GzText {
+        GzText {
+            path: path.to_path_buf(),
+            dec: None,
+            pos: 0,
+        }
+    }
+}
+
+impl GzText {
+    /// The decoder, opened at the start of the text if it is not open.
+    fn decoder(&mut self) -> std::io::Result<&mut MultiGzDecoder<BufReader<File>>> {
+        if self.dec.is_none() {
+            let f = File::open(&self.path)?;
+            self.pos = 0;
+            self.dec = Some(MultiGzDecoder::new(BufReader::new(f)));
+        }
+        self.dec
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("the gzip decoder did not open"))
+    }
+}
+
+impl Read for GzText {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.decoder()?.read(buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for GzText {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        let target = match to {
+            std::io::SeekFrom::Start(n) => n,
+            std::io::SeekFrom::Current(0) => return Ok(self.pos),
+            _ => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    "a gzip text is only read at an offset from its start",
+                ));
+            }
+        };
+        if target < self.pos {
+            self.dec = None;
+        }
+        self.decoder()?;
+        let skip = target - self.pos;
+        let copied = std::io::copy(&mut self.by_ref().take(skip), &mut std::io::sink())?;
+        if copied < skip {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the gzip text is shorter than when it was read",
+            ));
+        }
+        Ok(self.pos)
+    }
 }
