@@ -1,7 +1,9 @@
 //! Shared pieces of the fuzz targets: the fixed election config the sheet
 //! readers are fuzzed with, and the invariants every read must keep.
 
-use tallyproof_core::{Config, Dataset, NoProgress, read_bytes, tabulate};
+use tallyproof_core::{
+    Config, Dataset, NoProgress, read_bytes, read_files_in_blocks, tabulate,
+};
 
 /// A wide-CSV config that exercises most of the reader over the columns of
 /// the malformed corpus (`tests/malformed/`): a station id built from two
@@ -92,4 +94,61 @@ pub fn check(cfg: &Config, ds: &Dataset) {
     assert_eq!(national.units[0].votes[0], total);
     let mut out = Vec::new();
     let _ = tallyproof_core::quarantine::write_csv(ds, &mut out);
+}
+
+/// Everything a read produces, as text (units without their hash index,
+/// whose order is not fixed).
+pub fn fingerprint(ds: &Dataset) -> String {
+    format!(
+        "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        ds.sheets,
+        ds.units.iter().map(|u| (&u.codes, &u.names)).collect::<Vec<_>>(),
+        ds.quarantine,
+        ds.flags,
+        ds.missing,
+        ds.files,
+    )
+}
+
+/// Streaming against reading whole. The first byte picks the block size (1
+/// to 64 bytes, its low six bits) and whether the rest is gzip-compressed
+/// first (its high bit); the rest is written to a file and streamed in
+/// those blocks. The result must be the same as reading the same bytes
+/// whole with `read_bytes`, or both must fail with the same message; and it
+/// must keep the invariants of [`check`].
+pub fn stream_matches_whole(cfg: &Config, data: &[u8]) {
+    let Some((&k, body)) = data.split_first() else {
+        return;
+    };
+    let block = usize::from(k & 63) + 1;
+    let bytes = if k & 128 != 0 {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        if std::io::Write::write_all(&mut enc, body).is_err() {
+            return;
+        }
+        match enc.finish() {
+            Ok(b) => b,
+            Err(_) => return,
+        }
+    } else {
+        body.to_vec()
+    };
+    let path = std::env::temp_dir().join(format!(
+        "tallyproof-fuzz-stream-{}.csv",
+        std::process::id()
+    ));
+    if std::fs::write(&path, &bytes).is_err() {
+        return;
+    }
+    let name = path.display().to_string();
+    let whole = read_bytes(cfg, &name, bytes, None, &NoProgress);
+    let streamed = read_files_in_blocks(cfg, &[&path], None, &NoProgress, block);
+    match (&whole, &streamed) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(fingerprint(a), fingerprint(b), "block {block}");
+            check(cfg, b);
+        }
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "block {block}"),
+        (a, b) => panic!("block {block}: whole {:?}, streamed {:?}", a.is_ok(), b.is_ok()),
+    }
 }

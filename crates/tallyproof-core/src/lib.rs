@@ -61,6 +61,8 @@ pub use announcement::Announcement;
 pub use config::Config;
 pub use error::Error;
 pub use model::{Dataset, Sheets};
+#[doc(hidden)]
+pub use read::read_files_in_blocks;
 pub use read::{NoProgress, Progress, read_bytes, read_files};
 pub use registry::Registry;
 pub use rules::{Rule, Severity};

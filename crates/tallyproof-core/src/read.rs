@@ -57,11 +57,25 @@ pub fn read_files<P: AsRef<Path>>(
     registry: Option<&Registry>,
     progress: &dyn Progress,
 ) -> Result<Dataset, Error> {
+    read_files_in_blocks(cfg, paths, registry, progress, stream::BLOCK)
+}
+
+/// [`read_files`], with plain and gzip files streamed in blocks of `block`
+/// bytes (at least 1) instead of the usual few MiB. For tests and fuzzing,
+/// which check that the block size never changes what is read.
+#[doc(hidden)]
+pub fn read_files_in_blocks<P: AsRef<Path>>(
+    cfg: &Config,
+    paths: &[P],
+    registry: Option<&Registry>,
+    progress: &dyn Progress,
+    block: usize,
+) -> Result<Dataset, Error> {
     let inputs = paths.iter().map(|p| {
         let path = p.as_ref();
         Input::Path(path.display().to_string(), path.to_path_buf())
     });
-    read_inputs(cfg, inputs, registry, progress, stream::BLOCK)
+    read_inputs(cfg, inputs, registry, progress, block.max(1))
 }
 
 /// Read and validate one sheet file held in memory, exactly as
@@ -441,40 +455,162 @@ fn resolve(cfg: &Config, file: &str, names: &[String]) -> Result<Columns, Error>
     })
 }
 
-/// Split `body` into about `n` chunks at record boundaries: a line end that
-/// is not inside a quoted field (an even number of quotes before it).
-fn chunk_bounds(body: &[u8], eol: u8, n: usize, min: usize) -> Vec<(usize, usize)> {
+/// Where the rows of a text begin, found without parsing fields, exactly as
+/// [`parse_chunk`] reads them from a record start: the CSV rules of the
+/// `csv` crate (a quote opens a quoted field only at the start of a field;
+/// inside one, `""` is a quote and a line end is part of the field; a `\r`
+/// or `\n` outside one ends the record; empty lines are skipped) and this
+/// reader's recovery from an unclosed quote (a record that swallowed a line
+/// end and came out with the wrong number of fields, or with a field over
+/// [`MAX_FIELD`] bytes, is cut at the end of its first line, and reading
+/// resumes on the next). Texts are split only where a reading from the
+/// start would begin a fresh record, so that the rows do not depend on how
+/// the text is split: into blocks, chunks or threads.
+#[derive(Clone, Copy)]
+pub(crate) struct Cuts {
+    delim: u8,
+    eol: u8,
+    /// The header's width, for the recovery rule; `None` for the header
+    /// itself, read without it.
+    nfields: Option<usize>,
+}
+
+/// How a record read from its start ends.
+enum RecordEnd {
+    /// At the terminator at this index, read as it is.
+    At(usize),
+    /// At the terminator at this index, but cut at the end of its first
+    /// line by the recovery rule.
+    Recovered(usize),
+    /// Not within the text.
+    Open,
+}
+
+impl Cuts {
+    pub(crate) fn new(delim: u8, eol: u8, nfields: Option<usize>) -> Cuts {
+        Cuts {
+            delim,
+            eol,
+            nfields,
+        }
+    }
+
+    /// The end of the last line (just after an `eol` byte) at which
+    /// reading `buf` from its start (a record start) begins a fresh record.
+    pub(crate) fn last(&self, buf: &[u8]) -> Option<usize> {
+        if memchr::memchr(b'"', buf).is_none() {
+            // No quote: every line end is a record end.
+            return memchr::memrchr(self.eol, buf).map(|p| p + 1);
+        }
+        let mut last = None;
+        let mut pos = 0;
+        // A text cut before the end of a record that the recovery cut short
+        // would show that record shorter, and the recovery would not see
+        // it: no cut before it ends.
+        let mut not_before = 0;
+        let cut = |c: usize, not_before: usize, last: &mut Option<usize>| {
+            if c >= not_before {
+                *last = Some(c);
+            }
+        };
+        while pos < buf.len() {
+            let Some(line_end) = memchr::memchr(self.eol, &buf[pos..]).map(|k| pos + k) else {
+                return last;
+            };
+            if memchr::memchr(b'"', &buf[pos..line_end]).is_none() {
+                cut(line_end + 1, not_before, &mut last);
+                pos = line_end + 1;
+                continue;
+            }
+            match self.record_end(buf, pos) {
+                RecordEnd::Open => return last,
+                RecordEnd::Recovered(t) => {
+                    not_before = t + 1;
+                    pos = line_end + 1;
+                }
+                RecordEnd::At(t) => {
+                    if buf[t] == self.eol {
+                        cut(t + 1, not_before, &mut last);
+                    }
+                    pos = t + 1;
+                }
+            }
+        }
+        last
+    }
+
+    /// Read one record from `start` (a record start, not an empty line):
+    /// where it ends, and whether the recovery rule cuts it.
+    fn record_end(&self, buf: &[u8], start: usize) -> RecordEnd {
+        #[derive(PartialEq)]
+        enum St {
+            FieldStart,
+            Unquoted,
+            Quoted,
+            QuoteInQuoted,
+        }
+        let mut st = St::FieldStart;
+        let (mut fields, mut len, mut longest) = (1usize, 0usize, 0usize);
+        let mut swallowed_eol = false;
+        for (i, &b) in buf.iter().enumerate().skip(start) {
+            match st {
+                St::Quoted => {
+                    if b == b'"' {
+                        st = St::QuoteInQuoted;
+                    } else {
+                        len += 1;
+                        swallowed_eol |= b == self.eol;
+                    }
+                    continue;
+                }
+                St::QuoteInQuoted if b == b'"' => {
+                    len += 1;
+                    st = St::Quoted;
+                    continue;
+                }
+                St::FieldStart if b == b'"' => {
+                    st = St::Quoted;
+                    continue;
+                }
+                _ => {}
+            }
+            if b == self.delim {
+                longest = longest.max(len);
+                (fields, len, st) = (fields + 1, 0, St::FieldStart);
+            } else if b == b'\n' || b == b'\r' {
+                longest = longest.max(len);
+                let wrong = self.nfields.is_some_and(|n| fields != n) || longest > MAX_FIELD;
+                return if swallowed_eol && wrong && self.nfields.is_some() {
+                    RecordEnd::Recovered(i)
+                } else {
+                    RecordEnd::At(i)
+                };
+            } else {
+                len += 1;
+                st = St::Unquoted;
+            }
+        }
+        RecordEnd::Open
+    }
+}
+
+/// Split `body` into about `n` chunks at record starts (see [`Cuts`]).
+fn chunk_bounds(body: &[u8], cuts: Cuts, n: usize, min: usize) -> Vec<(usize, usize)> {
     let target = (body.len() / n.max(1)).max(min.max(1));
     let mut bounds = Vec::new();
     let mut start = 0;
-    let mut quotes = 0usize;
-    let mut scanned = 0;
     while start < body.len() {
-        let want = start + target;
-        if want >= body.len() {
-            bounds.push((start, body.len()));
-            break;
-        }
-        quotes += memchr::memchr_iter(b'"', &body[scanned..want]).count();
-        let mut pos = want;
+        let mut want = start + target;
         let end = loop {
-            match memchr::memchr2(eol, b'"', &body[pos..]) {
-                None => break body.len(),
-                Some(k) => {
-                    let at = pos + k;
-                    if body[at] == b'"' {
-                        quotes += 1;
-                        pos = at + 1;
-                    } else if quotes.is_multiple_of(2) {
-                        break at + 1;
-                    } else {
-                        pos = at + 1;
-                    }
-                }
+            if want >= body.len() {
+                break body.len();
+            }
+            match cuts.last(&body[start..want]) {
+                Some(c) => break start + c,
+                None => want += target,
             }
         };
         bounds.push((start, end));
-        scanned = end;
         start = end;
     }
     bounds
@@ -1223,7 +1359,12 @@ fn read_wide(
     };
     let body = &text[header.body_start.min(text.len())..];
     let threads = rayon::current_num_threads();
-    let bounds = chunk_bounds(body, header.eol, threads * 4, 1 << 20);
+    let cuts = Cuts::new(
+        cfg.input.delimiter.as_bytes()[0],
+        header.eol,
+        Some(header.names.len()),
+    );
+    let bounds = chunk_bounds(body, cuts, threads * 4, 1 << 20);
     // Line number at the start of each chunk: the header's lines plus the
     // line ends in the chunks before.
     // The line of the first byte after the header (the header's own line
@@ -1871,14 +2012,16 @@ mod tests {
     #[test]
     fn chunks_respect_quotes() {
         let body = b"a,\"x\ny\",1\nb,2,3\nc,\"p\nq\",4\nd,5,6";
+        let cuts = Cuts::new(b',', b'\n', Some(3));
         for min in 1..12 {
-            let b = chunk_bounds(body, b'\n', 100, min);
+            let b = chunk_bounds(body, cuts, 100, min);
             let joined: Vec<u8> = b.iter().flat_map(|&(s, e)| body[s..e].to_vec()).collect();
             assert_eq!(joined, body.to_vec());
             for &(_, e) in &b {
-                let q = body[..e].iter().filter(|&&c| c == b'"').count();
-                assert_eq!(q % 2, 0, "split inside quotes at {e} (min {min})");
-                assert!(e == body.len() || body[e - 1] == b'\n');
+                assert!(
+                    [0, 10, 16, 26, body.len()].contains(&e),
+                    "split inside a record at {e} (min {min})"
+                );
             }
         }
     }
@@ -1994,7 +2137,24 @@ mod tests {
         }
         let conflicts_path = tmp.join("conflicts.csv");
         std::fs::write(&conflicts_path, &conflicts).unwrap();
-        paths.extend([big_path, latin_path, dup_path, conflicts_path]);
+        // An unclosed quote whose record swallows the next lines (the last
+        // of which opens another): the recovery cuts it at its first line,
+        // and no block may end inside it (found by fuzzing).
+        let mut recovered = big.clone();
+        recovered.push_str("S101,1,North,500,203,3,200,100,80,\"20\n");
+        recovered.push_str("S104,1,North,500,203,3,200,100,80,20\n");
+        recovered.push_str("S102,1,\"North,500,203,3,200,100,80,20\n");
+        recovered.push_str("S103,1,North,500,203,3,200,100,80,20\n");
+        recovered.push_str(&big[big.find('\n').unwrap() + 1..].replace("S0", "T0"));
+        let recovered_path = tmp.join("recovered.csv");
+        std::fs::write(&recovered_path, &recovered).unwrap();
+        paths.extend([
+            big_path,
+            latin_path,
+            dup_path,
+            conflicts_path,
+            recovered_path,
+        ]);
         // Each again gzip-compressed, and one cut short far from the start.
         for p in paths.clone().iter().filter(|p| p.starts_with(&tmp)) {
             let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -2100,12 +2260,30 @@ mod tests {
     }
 
     #[test]
-    fn record_cuts_fall_outside_quotes() {
+    fn record_cuts_follow_the_csv_rules_and_the_recovery() {
+        let cuts = Cuts::new(b',', b'\n', Some(3));
         let body = b"a,\"x\ny\",1\nb,2,3\nc,\"p\nq\",4\nd";
-        assert_eq!(stream::record_cut(body), Some(body.len() - 1));
-        assert_eq!(stream::record_cut(b"a,\"x\ny"), None);
-        assert_eq!(stream::record_cut(b"a,\"x\"\ny,\"z"), Some(6));
-        assert_eq!(stream::record_cut(b"no line end"), None);
+        assert_eq!(cuts.last(body), Some(body.len() - 1));
+        assert_eq!(cuts.last(b"a,\"x\ny"), None);
+        assert_eq!(cuts.last(b"a,\"x\",z\ny,\"z"), Some(8));
+        assert_eq!(cuts.last(b"no line end"), None);
+        // A quote inside an unquoted field is a character, not an opening.
+        assert_eq!(cuts.last(b"a,5\",b\nc,\"d\ne\",f\n"), Some(17));
+        // `""` inside a quoted field is a quote.
+        assert_eq!(cuts.last(b"a,\"b\"\"\nc\",d\n"), Some(12));
+        // An unclosed quote swallowing a line into a record of the wrong
+        // width: the record is cut at its first line end, and reading goes
+        // on from the next line, where the quote below opens nothing.
+        assert_eq!(cuts.last(b"a,\"b\nc,d,e\"\nf,g,h\n"), Some(18));
+        assert_eq!(cuts.last(b"a,\"b\nc,d,e\"\n"), Some(12));
+        assert_eq!(cuts.last(b"a,\"b\nc,d,e\"\nf,\"g"), Some(12));
+        // Never inside the extent of a record the recovery cut short: read
+        // alone, its first line would be a record of its own.
+        assert_eq!(cuts.last(b"a,\"b\nc\nd\",e,f,g\rX"), None);
+        assert_eq!(cuts.last(b"a,\"b\nc\nd\",e,f,g\n"), Some(16));
+        // The header is read without the recovery.
+        let header = Cuts::new(b',', b'\n', None);
+        assert_eq!(header.last(b"a,\"b\nc,d,e\"\n"), Some(12));
     }
 
     /// A chunk's outcome as text, to compare two parses.

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, mpsc};
 
 use rayon::prelude::*;
 
-use super::{Chunk, Header, RowCtx, merge_chunk, parse_chunk, read_header, severities};
+use super::{Chunk, Cuts, Header, RowCtx, merge_chunk, parse_chunk, read_header, severities};
 use crate::config::{Config, Encoding, Shape};
 use crate::error::Error;
 use crate::model::{Dataset, Sheets, SourceFile};
@@ -32,24 +32,6 @@ use crate::read::Progress;
 /// its merge) is negligible, small enough that the blocks in flight are a
 /// small part of memory.
 pub(super) const BLOCK: usize = 2 << 20;
-
-/// The end of the last complete record in `buf` (just after a `\n` with an
-/// even number of quotes before it), if any.
-pub(super) fn record_cut(buf: &[u8]) -> Option<usize> {
-    if memchr::memchr(b'"', buf).is_none() {
-        return memchr::memrchr(b'\n', buf).map(|p| p + 1);
-    }
-    let mut even = true;
-    let mut last = None;
-    for at in memchr::memchr2_iter(b'\n', b'"', buf) {
-        if buf[at] == b'"' {
-            even = !even;
-        } else if even {
-            last = Some(at + 1);
-        }
-    }
-    last
-}
 
 /// How a file on disk is to be read.
 pub(super) enum Opened {
@@ -154,7 +136,13 @@ pub(super) fn open(cfg: &Config, name: &str, path: &Path, block: usize) -> Resul
     };
     let mut eof = n < block;
     // The header record must be whole in `head`.
-    while !eof && record_cut(head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head)).is_none() {
+    let delim = cfg.input.delimiter.as_bytes()[0];
+    let header_cut = Cuts::new(delim, b'\n', None);
+    while !eof
+        && header_cut
+            .last(head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head))
+            .is_none()
+    {
         let Ok(n) = fill(&mut src, &mut head, block) else {
             return whole();
         };
@@ -242,6 +230,7 @@ impl Lengths {
 /// Cut the stream into blocks and send them, recycling the buffers parsed.
 #[allow(clippy::too_many_arguments)]
 fn split(
+    cuts: Cuts,
     src: &mut dyn Read,
     consumed: &AtomicU64,
     mut pending: Vec<u8>,
@@ -272,7 +261,7 @@ fn split(
         let cut = if eof {
             pending.len()
         } else {
-            match record_cut(&pending) {
+            match cuts.last(&pending) {
                 Some(c) => c,
                 // A quoted field runs past the block: read on.
                 None => {
@@ -405,6 +394,11 @@ pub(super) fn read_wide_stream(
     let split_result = std::thread::scope(|s| {
         let reader = s.spawn(|| {
             split(
+                Cuts::new(
+                    cfg.input.delimiter.as_bytes()[0],
+                    b'\n',
+                    Some(header.names.len()),
+                ),
                 &mut *src,
                 &consumed,
                 pending,
