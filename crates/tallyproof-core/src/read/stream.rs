@@ -1,25 +1,25 @@
-//! Streaming a plain delimited file from disk: blocks of a few MiB are read
-//! by one thread, cut at record boundaries, and parsed in parallel while the
-//! next blocks are read. The file is never held whole in memory, so peak
-//! memory is the accepted sheets plus a few blocks, whatever the file size;
-//! rows are re-read from the file by offset when their original fields are
-//! needed (duplicates, registry misses).
+//! Streaming a delimited file from disk: blocks of up to a few MiB are read
+//! (and decompressed, for gzip) by one thread, cut where a reading from the
+//! start would begin a record (see [`Cuts`]), and parsed in parallel while
+//! the next blocks are read. The file is never held whole in memory, so
+//! peak memory is the accepted sheets plus a few blocks, whatever the file
+//! size; rows are re-read from the file by offset when their original
+//! fields are needed (duplicates, registry misses).
 //!
 //! Only the common case streams: a regular file (not a pipe), plain or
 //! gzip-compressed, wide shape, not JSON Lines or Parquet, UTF-8 (declared
-//! or detected) with `\n` line ends. Everything
-//! else is read whole and decoded as before; a file detected as not UTF-8
-//! half-way is re-read whole and decoded as Windows-1252.
+//! or detected) with `\n` line ends. Everything else is read whole and
+//! decoded as before; a file found not to be UTF-8 half-way, or cut short,
+//! is read again whole, so that the outcome is the same either way.
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek};
-
-use flate2::read::MultiGzDecoder;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
+use flate2::read::MultiGzDecoder;
 use rayon::prelude::*;
 
 use super::{Chunk, Cuts, Header, RowCtx, merge_chunk, parse_chunk, read_header, severities};
