@@ -479,8 +479,9 @@ pub(crate) struct Cuts {
 enum RecordEnd {
     /// At the terminator at this index, read as it is.
     At(usize),
-    /// At the terminator at this index, but cut at the end of its first
-    /// line by the recovery rule.
+    /// Cut at the end of its first line by the recovery rule, which is
+    /// certain once the text up to this index is read (its end, or where a
+    /// field that swallowed a line end passed [`MAX_FIELD`] bytes).
     Recovered(usize),
     /// Not within the text.
     Open,
@@ -560,6 +561,13 @@ impl Cuts {
                     } else {
                         len += 1;
                         swallowed_eol |= b == self.eol;
+                        // Both conditions only grow: the recovery will cut
+                        // this record whatever follows, so the scan need not
+                        // wait for its end (a quote never closed would
+                        // otherwise hold the rest of the file in one block).
+                        if swallowed_eol && len > MAX_FIELD && self.nfields.is_some() {
+                            return RecordEnd::Recovered(i);
+                        }
                     }
                     continue;
                 }
@@ -2148,12 +2156,26 @@ mod tests {
         recovered.push_str(&big[big.find('\n').unwrap() + 1..].replace("S0", "T0"));
         let recovered_path = tmp.join("recovered.csv");
         std::fs::write(&recovered_path, &recovered).unwrap();
+        // A quote never closed near the start, more than MAX_FIELD bytes of
+        // rows after it.
+        let mut never_closed = format!("{head}\nS900,1,\"North,500,203,3,200,100,80,20\n");
+        for k in ["U", "V", "W"] {
+            never_closed.push_str(
+                &big[big.find('\n').unwrap() + 1..]
+                    .replace('"', "")
+                    .replace("S0", k),
+            );
+        }
+        assert!(never_closed.len() > 2 * MAX_FIELD);
+        let never_closed_path = tmp.join("never_closed.csv");
+        std::fs::write(&never_closed_path, &never_closed).unwrap();
         paths.extend([
             big_path,
             latin_path,
             dup_path,
             conflicts_path,
             recovered_path,
+            never_closed_path,
         ]);
         // Each again gzip-compressed, and one cut short far from the start.
         for p in paths.clone().iter().filter(|p| p.starts_with(&tmp)) {
@@ -2280,6 +2302,14 @@ mod tests {
         // Never inside the extent of a record the recovery cut short: read
         // alone, its first line would be a record of its own.
         assert_eq!(cuts.last(b"a,\"b\nc\nd\",e,f,g\rX"), None);
+        // A quote never closed: the record is known to be cut short once
+        // its field passes MAX_FIELD bytes, and the lines after it are
+        // records again, without waiting for the end of the text.
+        let mut open = b"x,\"y\n".to_vec();
+        for _ in 0..1000 {
+            open.extend_from_slice(b"1,2,3\n");
+        }
+        assert_eq!(cuts.last(&open), Some(open.len()));
         assert_eq!(cuts.last(b"a,\"b\nc\nd\",e,f,g\n"), Some(16));
         // The header is read without the recovery.
         let header = Cuts::new(b',', b'\n', None);
