@@ -185,10 +185,7 @@ fn read_inputs(
         let encoding = if is_parquet { "parquet" } else { encoding };
         let file_index = ds.files.len() as u32;
         progress.start_file(&name, text.len() as u64);
-        let lower = name.to_ascii_lowercase();
-        let is_jsonl = [".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"]
-            .iter()
-            .any(|e| lower.ends_with(e));
+        let is_jsonl = is_json_lines(&name);
         let mut json_lines = None;
         let (text, header) = if is_jsonl {
             let j = jsonl_to_csv(cfg, &name, &text)?;
@@ -252,6 +249,14 @@ fn read_inputs(
     ds.quarantine
         .sort_by_key(|q| (q.source.file, q.source.line, q.source.offset));
     Ok(ds)
+}
+
+/// Whether a file is read as JSON Lines, by its name.
+fn is_json_lines(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"]
+        .iter()
+        .any(|e| lower.ends_with(e))
 }
 
 fn present(cfg: &Config) -> [bool; 6] {

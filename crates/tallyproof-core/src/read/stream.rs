@@ -22,7 +22,9 @@ use std::sync::{Arc, Mutex, mpsc};
 use flate2::read::MultiGzDecoder;
 use rayon::prelude::*;
 
-use super::{Chunk, Cuts, Header, RowCtx, merge_chunk, parse_chunk, read_header, severities};
+use super::{
+    Chunk, Cuts, Header, RowCtx, is_json_lines, merge_chunk, parse_chunk, read_header, severities,
+};
 use crate::config::{Config, Encoding, Shape};
 use crate::error::Error;
 use crate::model::{Dataset, Sheets, SourceFile};
@@ -83,12 +85,8 @@ pub(super) fn open(cfg: &Config, name: &str, path: &Path, block: usize) -> Resul
         source: e,
     };
     let whole = || std::fs::read(path).map(Opened::Whole).map_err(io);
-    let lower = name.to_ascii_lowercase();
-    let is_jsonl = [".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"]
-        .iter()
-        .any(|e| lower.ends_with(e));
     let may_stream = cfg.input.shape == Shape::Wide
-        && !is_jsonl
+        && !is_json_lines(name)
         && matches!(cfg.input.encoding, Encoding::Utf8 | Encoding::Auto);
     if !may_stream {
         return whole();
