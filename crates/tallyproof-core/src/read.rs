@@ -1045,19 +1045,28 @@ fn col_name<'a>(ctx: &'a RowCtx<'_>, i: usize) -> &'a str {
     ctx.names.get(i).map_or("", String::as_str)
 }
 
-/// Parse the rows in `slice`, which starts at a record boundary at offset
-/// `base` of the text, on line `first_line`; into `spare`'s columns when
-/// given (a chunk's columns, merged and handed back, to spare the
-/// allocator and the kernel a fresh set per chunk).
+/// Where a chunk of text lies in its file.
+#[derive(Clone, Copy)]
+struct Place {
+    /// Offset in the text of the chunk's first byte.
+    offset: u64,
+    /// Line of the chunk's first byte.
+    first_line: u64,
+    /// Line ends in the chunk (counted once, by whoever cut it).
+    line_ends: usize,
+}
+
+/// Parse the rows in `slice`, which starts at a record boundary at `place`;
+/// into `spare`'s columns when given (a chunk's columns, merged and handed
+/// back, to spare the allocator and the kernel a fresh set per chunk).
 fn parse_chunk(
     ctx: &RowCtx<'_>,
     slice: &[u8],
-    base_offset: u64,
+    place: Place,
     header: &Header,
-    first_line: u64,
     spare: Option<Sheets>,
 ) -> Chunk {
-    parse_chunk_with(ctx, slice, base_offset, header, first_line, true, spare)
+    parse_chunk_with(ctx, slice, place, header, true, spare)
 }
 
 /// Whether `slice` can be split line by line at the delimiter with the
@@ -1122,18 +1131,22 @@ fn parse_plain(
 fn parse_chunk_with(
     ctx: &RowCtx<'_>,
     slice: &[u8],
-    base_offset: u64,
+    place: Place,
     header: &Header,
-    first_line: u64,
     plain_ok: bool,
     spare: Option<Sheets>,
 ) -> Chunk {
+    let Place {
+        offset: base_offset,
+        first_line,
+        line_ends,
+    } = place;
     let cfg = ctx.cfg;
     let cols = ctx.cols;
     let nlevels = cols.levels.len();
     // Rows are lines in the usual file: room for them all up front, so that
     // no column is copied as it grows.
-    let lines = memchr::memchr_iter(header.eol, slice).count() + 1;
+    let lines = line_ends + 1;
     let mut sheets = match spare {
         Some(mut s) => {
             s.clear();
@@ -1396,16 +1409,14 @@ fn read_wide(
     let base = header.body_start;
     let chunks: Vec<Chunk> = bounds
         .par_iter()
-        .zip(firsts.par_iter())
-        .map(|(&(a, b), &first)| {
-            let c = parse_chunk(
-                &ctx,
-                &text[base + a..base + b],
-                (base + a) as u64,
-                header,
-                first,
-                None,
-            );
+        .zip(firsts.par_iter().zip(ends.par_iter()))
+        .map(|(&(a, b), (&first, &ends))| {
+            let place = Place {
+                offset: (base + a) as u64,
+                first_line: first,
+                line_ends: ends as usize,
+            };
+            let c = parse_chunk(&ctx, &text[base + a..base + b], place, header, None);
             progress.advance((b - a) as u64);
             c
         })
@@ -2401,8 +2412,13 @@ mod tests {
             let first = 1 + memchr::memchr_iter(b'\n', &text.as_bytes()[..header.body_start])
                 .count() as u64;
             proptest::prop_assume!(is_plain(body, &header));
-            let plain = parse_chunk_with(&ctx, body, header.body_start as u64, &header, first, true, None);
-            let csv = parse_chunk_with(&ctx, body, header.body_start as u64, &header, first, false, None);
+            let place = Place {
+                offset: header.body_start as u64,
+                first_line: first,
+                line_ends: memchr::memchr_iter(b'\n', body).count(),
+            };
+            let plain = parse_chunk_with(&ctx, body, place, &header, true, None);
+            let csv = parse_chunk_with(&ctx, body, place, &header, false, None);
             proptest::prop_assert_eq!(chunk_print(&plain), chunk_print(&csv));
         }
     }

@@ -23,7 +23,8 @@ use flate2::read::MultiGzDecoder;
 use rayon::prelude::*;
 
 use super::{
-    Chunk, Cuts, Header, RowCtx, is_json_lines, merge_chunk, parse_chunk, read_header, severities,
+    Chunk, Cuts, Header, Place, RowCtx, is_json_lines, merge_chunk, parse_chunk, read_header,
+    severities,
 };
 use crate::config::{Config, Encoding, Shape};
 use crate::error::Error;
@@ -170,6 +171,8 @@ struct Block {
     base: u64,
     /// Line of `buf[0]`.
     first_line: u64,
+    /// Line ends in `buf`.
+    line_ends: usize,
     buf: Vec<u8>,
     /// Bytes of the file read for this block (compressed bytes for gzip).
     consumed: u64,
@@ -283,13 +286,14 @@ fn split(
         next.clear();
         next.extend_from_slice(&pending[cut..]);
         pending.truncate(cut);
-        let lines = memchr::memchr_iter(b'\n', &pending).count() as u64;
+        let line_ends = memchr::memchr_iter(b'\n', &pending).count();
         let len = pending.len() as u64;
         let now = consumed.load(Ordering::Relaxed);
         let sent = tx.send(Block {
             idx,
             base,
             first_line: line,
+            line_ends,
             buf: pending,
             consumed: now - reported,
         });
@@ -299,7 +303,7 @@ fn split(
         }
         idx += 1;
         base += len;
-        line += lines;
+        line += line_ends as u64;
         pending = next;
     }
 }
@@ -417,14 +421,12 @@ pub(super) fn read_wide_stream(
                     let out = match std::str::from_utf8(&b.buf) {
                         Ok(_) => {
                             let spare = spares.lock().ok().and_then(|mut v| v.pop());
-                            Ok(parse_chunk(
-                                ctx,
-                                &b.buf,
-                                b.base,
-                                header,
-                                b.first_line,
-                                spare,
-                            ))
+                            let place = Place {
+                                offset: b.base,
+                                first_line: b.first_line,
+                                line_ends: b.line_ends,
+                            };
+                            Ok(parse_chunk(ctx, &b.buf, place, header, spare))
                         }
                         Err(e) => {
                             abort.store(true, Ordering::Relaxed);
