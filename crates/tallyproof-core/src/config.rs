@@ -62,7 +62,14 @@ pub struct Config {
     #[serde(default)]
     pub columns: Columns,
     /// The options (candidates, parties, answers), in the order they are printed.
+    /// Options with a `role` are moved to [`Config::role_options`] when the
+    /// config is read: these are the counted ones.
     pub options: Vec<OptionSpec>,
+    /// Long shape: option rows that carry the null or the blank count
+    /// (`role = "null"` / `"blank"`), taken out of `options` when the
+    /// config is read, so that shares are of valid votes.
+    #[serde(skip)]
+    pub role_options: Vec<OptionSpec>,
     /// Validation settings.
     #[serde(default)]
     pub validation: Validation,
@@ -392,6 +399,20 @@ pub struct OptionSpec {
     /// Scanned sheets carry a count per line; these names map them here.
     #[serde(default)]
     pub lines: Vec<String>,
+    /// Long shape: this option row is not a candidate but the sheet's null
+    /// or blank count (over- and under-votes in US precinct files).
+    #[serde(default)]
+    pub role: Option<Role>,
+}
+
+/// What a long file's option row other than a candidate carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// The null (invalid, over-voted) count.
+    Null,
+    /// The blank (under-voted) count.
+    Blank,
 }
 
 impl OptionSpec {
@@ -474,12 +495,18 @@ impl Config {
 
     /// Parse and check a config from TOML text.
     pub fn from_toml(text: &str) -> Result<Config, Error> {
-        let cfg: Config = toml::from_str(text).map_err(|e| Error::Config {
+        let mut cfg: Config = toml::from_str(text).map_err(|e| Error::Config {
             file: None,
             message: improve_serde_message(e.message()),
             line: e.span().map(|s| line_of(text, s.start)),
         })?;
         cfg.check()?;
+        let (roles, counted) = std::mem::take(&mut cfg.options)
+            .into_iter()
+            .partition(|o| o.role.is_some());
+        cfg.options = counted;
+        cfg.role_options = roles;
+        cfg.check_roles()?;
         Ok(cfg)
     }
 
@@ -555,6 +582,38 @@ impl Config {
             }
             for key in r.levels.keys() {
                 self.level_index(key)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_roles(&self) -> Result<(), Error> {
+        let bad = |message: String| Error::Config {
+            file: None,
+            message,
+            line: None,
+        };
+        if self.options.is_empty() {
+            return Err(bad(
+                "every [[options]] has a role: the config names no option to count".into(),
+            ));
+        }
+        if !self.role_options.is_empty() && self.input.shape != Shape::Long {
+            return Err(bad(format!(
+                "option {:?} has a role, which only long files use; in a wide file map [columns] null or blank",
+                self.role_options[0].key
+            )));
+        }
+        for r in &self.role_options {
+            let (col, name) = match r.role {
+                Some(Role::Null) => (&self.columns.null, "null"),
+                _ => (&self.columns.blank, "blank"),
+            };
+            if col.is_some() {
+                return Err(bad(format!(
+                    "option {:?} has role = {name:?} and [columns] maps {name} too: choose one",
+                    r.key
+                )));
             }
         }
         Ok(())

@@ -55,6 +55,7 @@ pub mod quarantine;
 pub mod read;
 pub mod registry;
 pub mod rules;
+pub mod sheet;
 pub mod tabulate;
 
 pub use announcement::Announcement;

@@ -23,6 +23,7 @@ use crate::model::{
 };
 use crate::registry::Registry;
 use crate::rules::{Rule, Severity};
+use crate::sheet::{Num, bare_digits, parse_field};
 
 mod stream;
 
@@ -629,69 +630,6 @@ fn chunk_bounds(body: &[u8], cuts: Cuts, n: usize, min: usize) -> Vec<(usize, us
     bounds
 }
 
-/// Outcome of parsing one numeric field (or a sum of fields).
-enum Num {
-    Value(u64),
-    Empty,
-    Bad(String),
-    Negative(String),
-}
-
-/// One to nine bare digits, the form of nearly every count, parsed without
-/// a branch per digit; `None` for anything else.
-#[inline(always)]
-fn bare_digits(f: &[u8]) -> Option<u64> {
-    if f.is_empty() || f.len() > 9 {
-        return None;
-    }
-    let mut v = 0u64;
-    let mut ok = true;
-    for &b in f {
-        let d = b.wrapping_sub(b'0');
-        ok &= d <= 9;
-        v = v * 10 + u64::from(d);
-    }
-    ok.then_some(v)
-}
-
-#[inline]
-fn parse_field(f: &[u8]) -> Num {
-    match bare_digits(f) {
-        Some(v) => Num::Value(v),
-        None => parse_field_general(f),
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn parse_field_general(f: &[u8]) -> Num {
-    let t = f.trim_ascii();
-    if t.is_empty() {
-        return Num::Empty;
-    }
-    let (neg, digits) = match t.first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if digits.is_empty() || digits.len() > 12 {
-        return Num::Bad(String::from_utf8_lossy(t).into_owned());
-    }
-    let mut v: u64 = 0;
-    for &b in digits {
-        let d = b.wrapping_sub(b'0');
-        if d > 9 {
-            return Num::Bad(String::from_utf8_lossy(t).into_owned());
-        }
-        v = v * 10 + u64::from(d);
-    }
-    if neg && v > 0 {
-        Num::Negative(String::from_utf8_lossy(t).into_owned())
-    } else {
-        Num::Value(v)
-    }
-}
-
 /// Parsed counts of one row.
 struct RowCounts<'a> {
     options: &'a [u64],
@@ -755,19 +693,12 @@ struct RowCtx<'a> {
     names: &'a [String],
     nfields: usize,
     file: u32,
-    severities: HashMap<Rule, Severity>,
+    severities: crate::sheet::Severities,
 }
 
 impl RowCtx<'_> {
     fn reason(&self, rule: Rule, message: String) -> Reason {
-        Reason {
-            rule,
-            severity: *self
-                .severities
-                .get(&rule)
-                .unwrap_or(&rule.default_severity()),
-            message,
-        }
+        self.severities.reason(rule, message)
     }
 }
 
@@ -951,89 +882,16 @@ fn check_row<'o>(
         }
         return Err((errors, extras[0]));
     }
-    let opt_sum: u64 = options.iter().sum();
     let mut warnings = Vec::new();
-    let push = |rule: Rule, msg: String, errors: &mut Vec<Reason>, warnings: &mut Vec<Reason>| {
-        let r = ctx.reason(rule, msg);
-        if r.severity == Severity::Error {
-            errors.push(r);
-        } else {
-            warnings.push(r);
-        }
-    };
-    let [registered, valid, null, blank, ballots, issued] = extras;
-    if let Some(v) = valid
-        && v != opt_sum
-    {
-        push(
-            Rule::OptionsSum,
-            format!("options add up to {opt_sum} but the sheet prints {v} valid votes"),
-            &mut errors,
-            &mut warnings,
-        );
-    }
-    let valid_or_sum = valid.unwrap_or(opt_sum);
-    let cast = valid_or_sum + null.unwrap_or(0) + blank.unwrap_or(0);
-    if let Some(b) = ballots
-        && b != cast
-    {
-        let parts = if blank.is_some() {
-            "valid + null + blank"
-        } else if null.is_some() {
-            "valid + null"
-        } else {
-            "valid"
-        };
-        push(
-            Rule::BallotsMismatch,
-            format!("{parts} = {cast} but the sheet prints {b} ballots"),
-            &mut errors,
-            &mut warnings,
-        );
-    }
-    if let Some(reg) = registered {
-        let (what, n) = match (ballots, issued) {
-            (Some(b), Some(i)) if i > b => ("ballots issued", i),
-            (Some(b), _) => ("ballots", b),
-            (None, Some(i)) => ("ballots issued", i),
-            (None, None) => ("votes cast", cast),
-        };
-        if n > reg {
-            push(
-                Rule::BallotsOverRegistered,
-                format!("{what} {n} exceed the {reg} registered voters"),
-                &mut errors,
-                &mut warnings,
-            );
-        } else if reg > 0 && n == reg {
-            push(
-                Rule::FullTurnout,
-                format!("{what} {n} equal the registered voters: 100% turnout"),
-                &mut errors,
-                &mut warnings,
-            );
-        }
-    }
-    if opt_sum >= 10
-        && let Some(o) = options.iter().position(|&v| v == opt_sum)
-    {
-        push(
-            Rule::Unanimous,
-            format!("{} has all {opt_sum} valid votes", ctx.cfg.options[o].key),
-            &mut errors,
-            &mut warnings,
-        );
-    }
-    let big = options
-        .iter()
-        .chain(extras.iter().flatten())
-        .any(|&v| v > u64::from(u32::MAX));
-    if big {
-        errors.push(ctx.reason(
-            Rule::CountUnparseable,
-            "a count exceeds 4,294,967,295: not a polling-station figure".into(),
-        ));
-    }
+    crate::sheet::check_counts(
+        ctx.cfg,
+        &ctx.severities,
+        options,
+        extras,
+        &mut errors,
+        &mut warnings,
+    );
+    let registered = extras[0];
     if !errors.is_empty() {
         errors.extend(warnings);
         return Err((errors, registered));
@@ -1363,8 +1221,8 @@ fn process_row(
     }
 }
 
-fn severities(cfg: &Config) -> HashMap<Rule, Severity> {
-    Rule::ALL.iter().map(|&r| (r, cfg.severity(r))).collect()
+fn severities(cfg: &Config) -> crate::sheet::Severities {
+    crate::sheet::Severities::of(cfg)
 }
 
 fn read_wide(
@@ -1494,11 +1352,7 @@ fn read_long(
     let mut line = 1 + memchr::memchr_iter(header.eol, &text[..header.body_start]).count() as u64;
     let mut counted = 0usize;
     let sev = severities(cfg);
-    let reason = |rule: Rule, message: String| Reason {
-        rule,
-        severity: sev[&rule],
-        message,
-    };
+    let reason = |rule: Rule, message: String| sev.reason(rule, message);
     while rdr.read_byte_record(&mut rec).unwrap_or(false) {
         let start = rec.position().map_or(counted, |p| p.byte() as usize);
         line += memchr::memchr_iter(header.eol, &body[counted..start.max(counted)]).count() as u64;
@@ -1902,14 +1756,13 @@ fn resolve_duplicates(cfg: &Config, ds: &mut Dataset, buffers: &[(Text, Header)]
                 keep[i] = false;
                 new_flags.push((
                     g[0],
-                    Reason {
-                        rule: Rule::DuplicateMerged,
-                        severity: sev[&Rule::DuplicateMerged],
-                        message: format!(
+                    sev.reason(
+                        Rule::DuplicateMerged,
+                        format!(
                             "identical copy at {} merged into this sheet",
                             ds.locate(&ds.sheets.source[i])
                         ),
-                    },
+                    ),
                 ));
             }
         } else {
