@@ -46,6 +46,7 @@
 
 pub mod announcement;
 pub mod config;
+pub mod crosscheck;
 pub mod error;
 pub mod evidence;
 pub mod model;
