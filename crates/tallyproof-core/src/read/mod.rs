@@ -200,6 +200,7 @@ fn read_inputs(
                 }
             },
         };
+        let sha256 = sha256_hex(&raw);
         #[cfg(feature = "parquet")]
         let (raw, is_parquet) = if crate::parquet_input::is_parquet(&raw) {
             let delim = cfg.input.delimiter.as_bytes()[0];
@@ -234,6 +235,11 @@ fn read_inputs(
                 });
             }
             json_lines = Some(j.lines);
+            ds.origins.extend(
+                j.origins
+                    .into_iter()
+                    .map(|(line, o)| ((file_index, line), o)),
+            );
             (j.csv, j.header)
         } else {
             let header = read_header(cfg, &name, &text)?;
@@ -241,6 +247,8 @@ fn read_inputs(
         };
         ds.files.push(SourceFile {
             path: name.clone(),
+            name: crate::model::file_name(&name),
+            sha256,
             header: header.names.clone(),
             rows: 0,
             bytes: text.len() as u64,
@@ -277,6 +285,12 @@ fn read_inputs(
     ds.quarantine
         .sort_by_key(|q| (q.source.file, q.source.line, q.source.offset));
     Ok(ds)
+}
+
+/// SHA-256 of bytes, lower-case hex.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// Whether a file is read as JSON Lines, by its name.
