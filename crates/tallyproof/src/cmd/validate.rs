@@ -105,6 +105,12 @@ pub fn render(data: &Dataset, show: usize) -> String {
         int(s.missing),
         int(s.merged)
     );
+    if s.other_contests > 0 {
+        out.push_str(&format!(
+            "{} rows of other contests left out by [input] where (not validated)\n",
+            int(s.other_contests)
+        ));
+    }
     if !s.by_rule.is_empty() {
         let mut t = Table::new(["code", "rule", "severity", "sheets"]);
         for r in &s.by_rule {
