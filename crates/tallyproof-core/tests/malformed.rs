@@ -2,10 +2,14 @@
 //! every file gives its documented error or quarantine entries, and no
 //! valid row is lost: rows read = accepted + quarantined + listed without a
 //! sheet + merged.
+//!
+//! Each file is read with `corpus.toml`, or with the config of the same
+//! name beside it (`empty_id_part.csv` with `empty_id_part.toml`); and read
+//! twice, as usual and streamed in tiny blocks, with the same outcome.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use tallyproof_core::{Config, NoProgress, Rule, read_files};
+use tallyproof_core::{Config, NoProgress, Rule, read_files, read_files_in_blocks};
 
 fn corpus() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/malformed")
@@ -116,26 +120,74 @@ const CASES: &[(&str, Expect)] = &[
     ("binary_garbage.csv", Refused("no column \"station\"")),
     ("sheets.jsonl", ok(5, &[(3, &["E001"]), (7, &["E004"])])),
     ("quote_never_closed.csv", ok(6, &[(7, &["E001"])])),
+    (
+        "empty_id_part.csv",
+        ok(3, &[(5, &["E002"]), (6, &["E002"]), (7, &["E002"])]),
+    ),
+    (
+        "empty_id_part_long.csv",
+        ok(2, &[(8, &["E002"]), (9, &["E002"]), (10, &["E002"])]),
+    ),
 ];
+
+/// The config a corpus file is read with.
+fn config_for(path: &Path) -> Config {
+    let own = path.with_extension("toml");
+    let cfg = if own.exists() {
+        own
+    } else {
+        corpus().join("corpus.toml")
+    };
+    Config::from_path(&cfg).unwrap()
+}
 
 #[test]
 fn corpus_is_large_enough() {
-    let files = std::fs::read_dir(corpus()).unwrap().count() - 1; // corpus.toml
+    let files = std::fs::read_dir(corpus())
+        .unwrap()
+        .filter(|e| {
+            let p = e.as_ref().unwrap().path();
+            p.extension().is_none_or(|x| x != "toml")
+        })
+        .count();
     assert!(files >= 25, "{files} files");
     assert_eq!(files, CASES.len(), "every corpus file has an expectation");
 }
 
 #[test]
 fn every_malformed_file_gives_its_documented_outcome() {
-    let cfg = Config::from_path(&corpus().join("corpus.toml")).unwrap();
     let mut failures = Vec::new();
     for (name, expect) in CASES {
         let path = corpus().join(name);
-        let got = read_files(&cfg, &[&path], None, &NoProgress);
+        let cfg = config_for(&path);
+        for block in [None, Some(16)] {
+            let got = match block {
+                None => read_files(&cfg, &[&path], None, &NoProgress),
+                Some(b) => read_files_in_blocks(&cfg, &[&path], None, &NoProgress, b),
+            };
+            let name = match block {
+                None => name.to_string(),
+                Some(b) => format!("{name} (in blocks of {b} bytes)"),
+            };
+            check(&name, expect, got, &mut failures);
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// Compare one reading of a corpus file with its expected outcome.
+fn check(
+    name: &str,
+    expect: &Expect,
+    got: Result<tallyproof_core::Dataset, tallyproof_core::Error>,
+    failures: &mut Vec<String>,
+) {
+    {
+        let file = name.split(' ').next().unwrap_or(name);
         match (expect, got) {
             (Refused(msg), Err(e)) => {
                 let e = e.to_string();
-                if !e.contains(msg) || !e.contains(name) {
+                if !e.contains(msg) || !e.contains(file) {
                     failures.push(format!(
                         "{name}: error {e:?} should name the file and say {msg:?}"
                     ));
@@ -196,7 +248,33 @@ fn every_malformed_file_gives_its_documented_outcome() {
             }
         }
     }
-    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn an_empty_part_of_a_station_id_is_named() {
+    for name in ["empty_id_part.csv", "empty_id_part_long.csv"] {
+        let path = corpus().join(name);
+        let ds = read_files(&config_for(&path), &[&path], None, &NoProgress).unwrap();
+        let messages: Vec<&str> = ds
+            .quarantine
+            .iter()
+            .map(|q| q.reasons[0].message.as_str())
+            .collect();
+        let centro = "the station id column \"CENTRO\" is empty (the id is built from CENTRO, MESA)";
+        let mesa = "the station id column \"MESA\" is empty (the id is built from CENTRO, MESA)";
+        let want: &[&str] = if name.contains("long") {
+            &[centro, centro, centro]
+        } else {
+            &[centro, centro, mesa]
+        };
+        assert_eq!(messages, want, "{name}");
+        // No sheet of a padded empty centre ("000000000.01").
+        assert!(
+            (0..ds.sheets.len()).all(|i| !ds.sheets.station.get(i).starts_with("000000000")),
+            "{name}"
+        );
+        assert!(ds.quarantine.iter().all(|q| q.station.is_none()), "{name}");
+    }
 }
 
 #[test]
