@@ -117,13 +117,21 @@ const CASES: &[(&str, Expect)] = &[
         "truncated.csv.gz",
         Refused("gzip data is corrupt or truncated"),
     ),
-    ("binary_garbage.csv", Refused("no column \"station\"")),
+    ("binary_garbage.csv", Refused("binary data, not delimited text")),
     ("sheets.jsonl", ok(5, &[(3, &["E001"]), (7, &["E004"])])),
     ("quote_never_closed.csv", ok(6, &[(7, &["E001"])])),
     (
         "empty_id_part.csv",
         ok(3, &[(5, &["E002"]), (6, &["E002"]), (7, &["E002"])]),
     ),
+    // Refused from the first MiB of text: a gzip file is decompressed only
+    // that far (the test `bad_starts_are_refused_from_the_first_megabyte`
+    // has the plain cases).
+    (
+        "no_line_end.csv.gz",
+        Refused("no line end in the first 1 MiB"),
+    ),
+    ("zeros.csv.gz", Refused("a NUL byte at byte offset 0")),
     (
         "empty_id_part_long.csv",
         ok(2, &[(8, &["E002"]), (9, &["E002"]), (10, &["E002"])]),
@@ -319,4 +327,49 @@ fn quarantine_file_reimports_once_fixed() {
     assert!(again.quarantine.is_empty());
     assert_eq!(again.sheets.station.get(0), "S006");
     assert!(Rule::from_name("E003").is_some());
+}
+
+#[test]
+fn bad_starts_are_refused_from_the_first_megabyte() {
+    let cfg = config_for(&corpus().join("ok.csv"));
+    let dir = tempfile::tempdir().unwrap();
+    let header = b"station,region,region_name,registered,ballots,null,valid,A,B,C";
+    let long_line = [&header[..], &b",x".repeat(1 << 20)].concat();
+    let mut nul_late = b"station,A\n".repeat(100_000); // 1,000,000 bytes
+    nul_late.extend_from_slice(b"S1,\0\n");
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("long.csv", long_line.clone(), "no line end in the first 1 MiB"),
+        ("zeros.csv", vec![0; 3 << 20], "a NUL byte at byte offset 0"),
+        ("utf16.csv", b"\xFF\xFEs\0t\0".to_vec(), "UTF-16 text"),
+        ("nul_late.csv", nul_late, "a NUL byte at byte offset 1000003"),
+        // A quote never closed in the header: a record over the limit.
+        (
+            "quoted.csv",
+            [&b"station,\"A\n"[..], &b"x\n".repeat(600_000)].concat(),
+            "the header record is over 1 MiB",
+        ),
+    ];
+    for (name, bytes, want) in &cases {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        for block in [1 << 20, 16] {
+            let e = read_files_in_blocks(&cfg, &[&p], None, &NoProgress, block)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(want) && e.contains(name), "{name}: {e}");
+            // The error never carries the bad line itself.
+            assert!(e.len() < 600, "{name}: {} bytes of error", e.len());
+        }
+        let e = tallyproof_core::read_bytes(&cfg, name, bytes.clone(), None, &NoProgress)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(want), "{name} in memory: {e}");
+    }
+    // Under the limit, a long header line is read (and a missing column
+    // named with the header's names cut short).
+    let p = dir.path().join("wide.csv");
+    std::fs::write(&p, [&b"station"[..], &b",x".repeat(100_000), b"\nS1\n"].concat()).unwrap();
+    let e = read_files(&cfg, &[&p], None, &NoProgress).unwrap_err().to_string();
+    assert!(e.contains("no column \"region\"") && e.contains("(100001 columns in all)"), "{e}");
+    assert!(e.len() < 1000, "{} bytes of error", e.len());
 }

@@ -180,7 +180,10 @@ fn read_inputs(
     let mut buffers = Vec::new();
     for input in inputs {
         let (name, raw) = match input {
-            Input::Bytes(name, raw) => (name, raw),
+            Input::Bytes(name, raw) => {
+                check_start(&name, &raw[..])?;
+                (name, raw)
+            }
             Input::Path(name, path) => match stream::open(cfg, &name, &path, block)? {
                 stream::Opened::Whole(raw) => (name, raw),
                 stream::Opened::Stream(st) => {
