@@ -120,6 +120,7 @@ const CASES: &[(&str, Expect)] = &[
     ("binary_garbage.csv", Refused("binary data, not delimited text")),
     ("sheets.jsonl", ok(5, &[(3, &["E001"]), (7, &["E004"])])),
     ("quote_never_closed.csv", ok(6, &[(7, &["E001"])])),
+    ("bom_forced_1252.csv", ok(5, &[])),
     (
         "empty_id_part.csv",
         ok(3, &[(5, &["E002"]), (6, &["E002"]), (7, &["E002"])]),
@@ -137,6 +138,13 @@ const CASES: &[(&str, Expect)] = &[
         ok(2, &[(8, &["E002"]), (9, &["E002"]), (10, &["E002"])]),
     ),
 ];
+
+/// Files read with a warning about the file as a whole: (file, text of
+/// the warning). Every other file is read without one.
+const FILE_WARNINGS: &[(&str, &str)] = &[(
+    "bom_forced_1252.csv",
+    "starts with a UTF-8 byte-order mark but [input] encoding = \"windows-1252\" is set",
+)];
 
 /// The config a corpus file is read with.
 fn config_for(path: &Path) -> Config {
@@ -248,6 +256,18 @@ fn check(
                     if q.reasons.iter().any(|r| r.message.is_empty()) || q.record.is_empty() {
                         failures.push(format!("{name}: entry without message or record: {q:?}"));
                     }
+                }
+                let file_warnings: Vec<&String> =
+                    ds.files.iter().flat_map(|f| &f.warnings).collect();
+                let want = FILE_WARNINGS.iter().find(|(f, _)| *f == file);
+                let fine = match want {
+                    Some((_, w)) => file_warnings.len() == 1 && file_warnings[0].contains(w),
+                    None => file_warnings.is_empty(),
+                };
+                if !fine {
+                    failures.push(format!(
+                        "{name}: file warnings {file_warnings:?}, expected {want:?}"
+                    ));
                 }
                 let flags: Vec<&str> = ds.flags.iter().map(|f| f.reason.rule.code()).collect();
                 if flags != *warnings {
@@ -372,4 +392,32 @@ fn bad_starts_are_refused_from_the_first_megabyte() {
     let e = read_files(&cfg, &[&p], None, &NoProgress).unwrap_err().to_string();
     assert!(e.contains("no column \"region\"") && e.contains("(100001 columns in all)"), "{e}");
     assert!(e.len() < 1000, "{} bytes of error", e.len());
+}
+
+#[test]
+fn a_forced_windows_1252_on_utf8_says_the_names_are_garbled() {
+    let path = corpus().join("bom_forced_1252.csv");
+    let ds = read_files(&config_for(&path), &[&path], None, &NoProgress).unwrap();
+    // Read as asked: "é" (UTF-8 C3 A9) is two Windows-1252 letters, "Ã©".
+    assert_eq!(ds.files[0].encoding, "windows-1252");
+    assert!(ds.units[0].names.iter().any(|n| n == "RegiÃ³n Andina"), "{:?}", ds.units[0].names);
+    assert_eq!(ds.files[0].header[0], "station", "the BOM is not part of a name");
+    let w = &ds.files[0].warnings;
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("(\"Región\" reads as \"RegiÃ³n\")"), "{}", w[0]);
+    assert!(w[0].contains("set encoding = \"utf-8\" or \"auto\""), "{}", w[0]);
+    // The same file without the BOM, valid UTF-8: the same warning's reason
+    // is the letters; under "auto" no warning and the names are right.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("no_bom.csv");
+    std::fs::write(&p, &std::fs::read(&path).unwrap()[3..]).unwrap();
+    let ds = read_files(&config_for(&path), &[&p], None, &NoProgress).unwrap();
+    assert!(ds.files[0].warnings[0].contains("is valid UTF-8 with letters outside ASCII"));
+    let ds = read_files(&config_for(&corpus().join("ok.csv")), &[&path], None, &NoProgress).unwrap();
+    assert!(ds.files[0].warnings.is_empty());
+    assert!(ds.units[0].names.iter().any(|n| n == "Región Andina"));
+    // A real Windows-1252 file under the forced encoding: no warning.
+    let p = corpus().join("latin1_names.csv");
+    let ds = read_files(&config_for(&path), &[&p], None, &NoProgress).unwrap();
+    assert!(ds.files[0].warnings.is_empty(), "{:?}", ds.files[0].warnings);
 }

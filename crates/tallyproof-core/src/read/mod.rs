@@ -212,7 +212,7 @@ fn read_inputs(
         };
         #[cfg(not(feature = "parquet"))]
         let is_parquet = false;
-        let (text, gzip, encoding) = decode(&name, raw, cfg.input.encoding)?;
+        let (text, gzip, encoding, warnings) = decode(&name, raw, cfg.input.encoding)?;
         let encoding = if is_parquet { "parquet" } else { encoding };
         let file_index = ds.files.len() as u32;
         progress.start_file(&name, text.len() as u64);
@@ -249,6 +249,7 @@ fn read_inputs(
             bytes: text.len() as u64,
             encoding,
             gzip,
+            warnings,
         });
         let rows = match cfg.input.shape {
             Shape::Wide => read_wide(cfg, &mut ds, file_index, &text, &header, progress)?,

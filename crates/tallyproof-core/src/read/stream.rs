@@ -513,6 +513,7 @@ pub(super) fn read_wide_stream(
         bytes,
         encoding: "utf-8",
         gzip,
+        warnings: Vec::new(),
     });
     ds.files[file_index as usize].rows = rows;
     Ok(Streamed::Done {

@@ -39,18 +39,24 @@ impl Input {
             .map(|r| Registry::from_path(&config, r))
             .transpose()
             .context("reading the registry")?;
-        let total: u64 = self
-            .files
+        let files = &self.files;
+        let total: u64 = files
             .iter()
             .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
             .sum();
         let bar = Bar::bytes(total);
-        let data = read_files(&config, &self.files, registry.as_ref(), &bar);
+        let data = read_files(&config, files, registry.as_ref(), &bar);
         bar.finish();
+        let data = data?;
+        for f in &data.files {
+            for w in &f.warnings {
+                eprintln!("warning: {}: {w}", f.path);
+            }
+        }
         Ok(Loaded {
             config,
             registry,
-            data: data?,
+            data,
         })
     }
 }
