@@ -57,6 +57,7 @@ pub mod registry;
 pub mod rules;
 pub mod sheet;
 pub mod tabulate;
+pub mod inputs;
 
 pub use announcement::Announcement;
 pub use config::Config;

@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
+use tallyproof_core::inputs::sheet_files;
 use tallyproof_core::{Config, NoProgress, Rule, read_files, read_files_in_blocks};
 
 fn corpus() -> PathBuf {
@@ -121,6 +122,12 @@ const CASES: &[(&str, Expect)] = &[
     ("sheets.jsonl", ok(5, &[(3, &["E001"]), (7, &["E004"])])),
     ("quote_never_closed.csv", ok(6, &[(7, &["E001"])])),
     ("bom_forced_1252.csv", ok(5, &[])),
+    // A directory: its sheet files in name order (notes.txt left out).
+    ("directory", ok(5, &[])),
+    (
+        "directory_without_sheets",
+        Refused("a directory with no sheet file in it"),
+    ),
     (
         "empty_id_part.csv",
         ok(3, &[(5, &["E002"]), (6, &["E002"]), (7, &["E002"])]),
@@ -177,10 +184,11 @@ fn every_malformed_file_gives_its_documented_outcome() {
         let path = corpus().join(name);
         let cfg = config_for(&path);
         for block in [None, Some(16)] {
-            let got = match block {
-                None => read_files(&cfg, &[&path], None, &NoProgress),
-                Some(b) => read_files_in_blocks(&cfg, &[&path], None, &NoProgress, b),
-            };
+            // As the CLI reads its arguments: a directory is expanded.
+            let got = sheet_files(&[&path], &[]).and_then(|files| match block {
+                None => read_files(&cfg, &files, None, &NoProgress),
+                Some(b) => read_files_in_blocks(&cfg, &files, None, &NoProgress, b),
+            });
             let name = match block {
                 None => name.to_string(),
                 Some(b) => format!("{name} (in blocks of {b} bytes)"),
@@ -420,4 +428,22 @@ fn a_forced_windows_1252_on_utf8_says_the_names_are_garbled() {
     let p = corpus().join("latin1_names.csv");
     let ds = read_files(&config_for(&path), &[&p], None, &NoProgress).unwrap();
     assert!(ds.files[0].warnings.is_empty(), "{:?}", ds.files[0].warnings);
+}
+
+#[test]
+fn a_directory_reads_as_its_sheet_files_in_name_order() {
+    let dir = corpus().join("directory");
+    let files = sheet_files(&[&dir], &[]).unwrap();
+    let ds = read_files(&config_for(&dir), &files, None, &NoProgress).unwrap();
+    let names: Vec<&str> = ds
+        .files
+        .iter()
+        .map(|f| f.path.rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(names, ["1_north.csv", "2_south.csv"]);
+    // S001 and S002 from the first file, S003 to S005 from the second.
+    let rows: Vec<u64> = ds.files.iter().map(|f| f.rows).collect();
+    assert_eq!(rows, [2, 3]);
+    let stations: Vec<&str> = ds.sheets.station.iter().collect();
+    assert_eq!(stations, ["S001", "S002", "S003", "S004", "S005"]);
 }
