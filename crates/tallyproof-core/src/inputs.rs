@@ -145,7 +145,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("notes.txt"), "").unwrap();
         let e = sheet_files(&[dir.path()], &[]).unwrap_err().to_string();
-        assert!(e.contains("a directory with no sheet file in it (files named *.csv, *.csv.gz"), "{e}");
+        assert!(
+            e.contains("a directory with no sheet file in it (files named *.csv, *.csv.gz"),
+            "{e}"
+        );
         let missing = dir.path().join("nope.csv");
         let e = sheet_files(&[&missing], &[]).unwrap_err().to_string();
         assert_eq!(e.matches("nope.csv").count(), 1, "{e}");

@@ -45,9 +45,11 @@
 )]
 
 pub mod announcement;
+pub mod collate;
 pub mod config;
 pub mod error;
 pub mod evidence;
+pub mod inputs;
 pub mod model;
 #[cfg(feature = "parquet")]
 pub mod parquet_input;
@@ -57,7 +59,6 @@ pub mod registry;
 pub mod rules;
 pub mod sheet;
 pub mod tabulate;
-pub mod inputs;
 
 pub use announcement::Announcement;
 pub use config::Config;

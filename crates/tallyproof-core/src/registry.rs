@@ -599,7 +599,10 @@ mod tests {
         assert!(r.has_station("S1") && r.has_station("S5"));
         assert!(!r.has_station("S4") && !r.has_station("S"));
         // 100 + 200 + 50 + 30 = 380 registered in 4 stations.
-        assert_eq!((r.national().stations, r.national().registered), (4, Some(380)));
+        assert_eq!(
+            (r.national().stations, r.national().registered),
+            (4, Some(380))
+        );
         let region: Vec<(&str, u64, Option<u64>)> = r
             .level(0)
             .unwrap()
@@ -626,8 +629,11 @@ mod tests {
     fn a_station_listed_twice_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("r.csv");
-        std::fs::write(&p, "station,region,district,registered,status\nS1,1,1,1,open\nS1,1,1,1,open\n")
-            .unwrap();
+        std::fs::write(
+            &p,
+            "station,region,district,registered,status\nS1,1,1,1,open\nS1,1,1,1,open\n",
+        )
+        .unwrap();
         let e = Registry::from_path(&config(), &p).unwrap_err().to_string();
         assert!(e.contains("line 3: station \"S1\" appears twice"), "{e}");
     }

@@ -118,7 +118,10 @@ const CASES: &[(&str, Expect)] = &[
         "truncated.csv.gz",
         Refused("gzip data is corrupt or truncated"),
     ),
-    ("binary_garbage.csv", Refused("binary data, not delimited text")),
+    (
+        "binary_garbage.csv",
+        Refused("binary data, not delimited text"),
+    ),
     ("sheets.jsonl", ok(5, &[(3, &["E001"]), (7, &["E004"])])),
     ("quote_never_closed.csv", ok(6, &[(7, &["E001"])])),
     ("bom_forced_1252.csv", ok(5, &[])),
@@ -296,7 +299,8 @@ fn an_empty_part_of_a_station_id_is_named() {
             .iter()
             .map(|q| q.reasons[0].message.as_str())
             .collect();
-        let centro = "the station id column \"CENTRO\" is empty (the id is built from CENTRO, MESA)";
+        let centro =
+            "the station id column \"CENTRO\" is empty (the id is built from CENTRO, MESA)";
         let mesa = "the station id column \"MESA\" is empty (the id is built from CENTRO, MESA)";
         let want: &[&str] = if name.contains("long") {
             &[centro, centro, centro]
@@ -366,10 +370,18 @@ fn bad_starts_are_refused_from_the_first_megabyte() {
     let mut nul_late = b"station,A\n".repeat(100_000); // 1,000,000 bytes
     nul_late.extend_from_slice(b"S1,\0\n");
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("long.csv", long_line.clone(), "no line end in the first 1 MiB"),
+        (
+            "long.csv",
+            long_line.clone(),
+            "no line end in the first 1 MiB",
+        ),
         ("zeros.csv", vec![0; 3 << 20], "a NUL byte at byte offset 0"),
         ("utf16.csv", b"\xFF\xFEs\0t\0".to_vec(), "UTF-16 text"),
-        ("nul_late.csv", nul_late, "a NUL byte at byte offset 1000003"),
+        (
+            "nul_late.csv",
+            nul_late,
+            "a NUL byte at byte offset 1000003",
+        ),
         // A quote never closed in the header: a record over the limit.
         (
             "quoted.csv",
@@ -396,9 +408,18 @@ fn bad_starts_are_refused_from_the_first_megabyte() {
     // Under the limit, a long header line is read (and a missing column
     // named with the header's names cut short).
     let p = dir.path().join("wide.csv");
-    std::fs::write(&p, [&b"station"[..], &b",x".repeat(100_000), b"\nS1\n"].concat()).unwrap();
-    let e = read_files(&cfg, &[&p], None, &NoProgress).unwrap_err().to_string();
-    assert!(e.contains("no column \"region\"") && e.contains("(100001 columns in all)"), "{e}");
+    std::fs::write(
+        &p,
+        [&b"station"[..], &b",x".repeat(100_000), b"\nS1\n"].concat(),
+    )
+    .unwrap();
+    let e = read_files(&cfg, &[&p], None, &NoProgress)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no column \"region\"") && e.contains("(100001 columns in all)"),
+        "{e}"
+    );
     assert!(e.len() < 1000, "{} bytes of error", e.len());
 }
 
@@ -408,12 +429,27 @@ fn a_forced_windows_1252_on_utf8_says_the_names_are_garbled() {
     let ds = read_files(&config_for(&path), &[&path], None, &NoProgress).unwrap();
     // Read as asked: "é" (UTF-8 C3 A9) is two Windows-1252 letters, "Ã©".
     assert_eq!(ds.files[0].encoding, "windows-1252");
-    assert!(ds.units[0].names.iter().any(|n| n == "RegiÃ³n Andina"), "{:?}", ds.units[0].names);
-    assert_eq!(ds.files[0].header[0], "station", "the BOM is not part of a name");
+    assert!(
+        ds.units[0].names.iter().any(|n| n == "RegiÃ³n Andina"),
+        "{:?}",
+        ds.units[0].names
+    );
+    assert_eq!(
+        ds.files[0].header[0], "station",
+        "the BOM is not part of a name"
+    );
     let w = &ds.files[0].warnings;
     assert_eq!(w.len(), 1, "{w:?}");
-    assert!(w[0].contains("(\"Región\" reads as \"RegiÃ³n\")"), "{}", w[0]);
-    assert!(w[0].contains("set encoding = \"utf-8\" or \"auto\""), "{}", w[0]);
+    assert!(
+        w[0].contains("(\"Región\" reads as \"RegiÃ³n\")"),
+        "{}",
+        w[0]
+    );
+    assert!(
+        w[0].contains("set encoding = \"utf-8\" or \"auto\""),
+        "{}",
+        w[0]
+    );
     // The same file without the BOM, valid UTF-8: the same warning's reason
     // is the letters; under "auto" no warning and the names are right.
     let dir = tempfile::tempdir().unwrap();
@@ -421,13 +457,23 @@ fn a_forced_windows_1252_on_utf8_says_the_names_are_garbled() {
     std::fs::write(&p, &std::fs::read(&path).unwrap()[3..]).unwrap();
     let ds = read_files(&config_for(&path), &[&p], None, &NoProgress).unwrap();
     assert!(ds.files[0].warnings[0].contains("is valid UTF-8 with letters outside ASCII"));
-    let ds = read_files(&config_for(&corpus().join("ok.csv")), &[&path], None, &NoProgress).unwrap();
+    let ds = read_files(
+        &config_for(&corpus().join("ok.csv")),
+        &[&path],
+        None,
+        &NoProgress,
+    )
+    .unwrap();
     assert!(ds.files[0].warnings.is_empty());
     assert!(ds.units[0].names.iter().any(|n| n == "Región Andina"));
     // A real Windows-1252 file under the forced encoding: no warning.
     let p = corpus().join("latin1_names.csv");
     let ds = read_files(&config_for(&path), &[&p], None, &NoProgress).unwrap();
-    assert!(ds.files[0].warnings.is_empty(), "{:?}", ds.files[0].warnings);
+    assert!(
+        ds.files[0].warnings.is_empty(),
+        "{:?}",
+        ds.files[0].warnings
+    );
 }
 
 #[test]

@@ -51,7 +51,12 @@ pub(crate) fn decode(
                 _ => Vec::new(),
             };
             let (text, _, _) = encoding_rs::WINDOWS_1252.decode(body);
-            Ok((text.into_owned().into_bytes(), gzip, "windows-1252", warnings))
+            Ok((
+                text.into_owned().into_bytes(),
+                gzip,
+                "windows-1252",
+                warnings,
+            ))
         }
     }
 }

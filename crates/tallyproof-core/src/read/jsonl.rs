@@ -11,6 +11,23 @@ pub(crate) struct Jsonl {
     pub(crate) lines: Vec<u64>,
     /// Lines that are not JSON objects: (line, error, raw text).
     pub(crate) errors: Vec<(u64, String, String)>,
+    /// The provenance a line states of itself (see
+    /// [`crate::model::RowOrigin::KEYS`]), by line.
+    pub(crate) origins: Vec<(u64, crate::model::RowOrigin)>,
+}
+
+/// The provenance fields of one JSON object, if it has any.
+fn row_origin(obj: &serde_json::Map<String, serde_json::Value>) -> Option<crate::model::RowOrigin> {
+    let get = |k: &str| obj.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let o = crate::model::RowOrigin {
+        kind: get("source").and_then(|s| crate::sheet::SourceKind::parse(&s)),
+        image: get("image"),
+        image_sha256: get("image_sha256"),
+        qr_payload: get("qr_payload"),
+        received_at: get("received_at"),
+        submitted_by: get("submitted_by"),
+    };
+    (o != crate::model::RowOrigin::default()).then_some(o)
 }
 
 /// JSON Lines: each line one flat object; keys are column names. The lines
@@ -22,6 +39,7 @@ pub(crate) fn jsonl_to_csv(cfg: &Config, name: &str, text: &[u8]) -> Result<Json
     let mut rows: Vec<Vec<(usize, String)>> = Vec::new();
     let mut lines = Vec::new();
     let mut errors = Vec::new();
+    let mut origins = Vec::new();
     for (n, line) in text.split(|&b| b == b'\n').enumerate() {
         let line = line.trim_ascii();
         if line.is_empty() {
@@ -29,6 +47,9 @@ pub(crate) fn jsonl_to_csv(cfg: &Config, name: &str, text: &[u8]) -> Result<Json
         }
         match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(line) {
             Ok(obj) => {
+                if let Some(o) = row_origin(&obj) {
+                    origins.push((n as u64 + 1, o));
+                }
                 let mut row = Vec::new();
                 for (k, v) in obj {
                     let i = *key_index.entry(k.clone()).or_insert_with(|| {
@@ -79,5 +100,6 @@ pub(crate) fn jsonl_to_csv(cfg: &Config, name: &str, text: &[u8]) -> Result<Json
         header,
         lines,
         errors,
+        origins,
     })
 }

@@ -203,6 +203,7 @@ fn read_inputs(
                 }
             },
         };
+        let sha256 = sha256_hex(&raw);
         #[cfg(feature = "parquet")]
         let (raw, is_parquet) = if crate::parquet_input::is_parquet(&raw) {
             let delim = cfg.input.delimiter.as_bytes()[0];
@@ -215,6 +216,7 @@ fn read_inputs(
         let (text, gzip, encoding, warnings) = decode(&name, raw, cfg.input.encoding)?;
         let encoding = if is_parquet { "parquet" } else { encoding };
         let file_index = ds.files.len() as u32;
+        let filtered_before = ds.filtered;
         progress.start_file(&name, text.len() as u64);
         let is_jsonl = is_json_lines(&name);
         let mut json_lines = None;
@@ -234,9 +236,15 @@ fn read_inputs(
                         message: format!("not a JSON object: {message}"),
                     }],
                     record: vec![raw],
+                    more: Vec::new(),
                 });
             }
             json_lines = Some(j.lines);
+            ds.origins.extend(
+                j.origins
+                    .into_iter()
+                    .map(|(line, o)| ((file_index, line), o)),
+            );
             (j.csv, j.header)
         } else {
             let header = read_header(cfg, &name, &text)?;
@@ -244,8 +252,11 @@ fn read_inputs(
         };
         ds.files.push(SourceFile {
             path: name.clone(),
+            name: crate::model::file_name(&name),
+            sha256,
             header: header.names.clone(),
             rows: 0,
+            filtered: 0,
             bytes: text.len() as u64,
             encoding,
             gzip,
@@ -256,6 +267,7 @@ fn read_inputs(
             Shape::Long => read_long(cfg, &mut ds, file_index, &text, &header, progress)?,
         };
         ds.files[file_index as usize].rows = rows;
+        ds.files[file_index as usize].filtered = ds.filtered - filtered_before;
         if let Some(map) = json_lines {
             // CSV line n (the header is line 1) is JSON line map[n - 2].
             let fix = |p: &mut Provenance| {
@@ -283,6 +295,12 @@ fn read_inputs(
     Ok(ds)
 }
 
+/// SHA-256 of bytes, lower-case hex.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 /// Whether a file is read as JSON Lines, by its name.
 fn is_json_lines(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
@@ -292,15 +310,7 @@ fn is_json_lines(name: &str) -> bool {
 }
 
 fn present(cfg: &Config) -> [bool; 6] {
-    let c = &cfg.columns;
-    [
-        c.registered.is_some(),
-        c.valid.is_some(),
-        c.null.is_some(),
-        c.blank.is_some(),
-        c.ballots.is_some(),
-        c.issued.is_some(),
-    ]
+    crate::sheet::mapped_extras(cfg)
 }
 
 #[cfg(test)]

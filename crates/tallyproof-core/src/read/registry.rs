@@ -58,6 +58,7 @@ pub(crate) fn check_registry(
                 station: Some(st.to_string()),
                 reasons: vec![r],
                 record,
+                more: Vec::new(),
             });
         } else {
             ds.flags.push(Flag {

@@ -24,7 +24,7 @@ fn read_bytes_matches_read_files() {
     let mut seen = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "toml") {
+        if path.is_dir() || path.extension().is_some_and(|e| e == "toml") {
             continue;
         }
         let name = path.display().to_string();
@@ -94,7 +94,7 @@ fn streaming_in_any_block_size_matches_reading_whole() {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_none_or(|e| e != "toml"))
+        .filter(|p| p.is_file() && p.extension().is_none_or(|e| e != "toml"))
         .collect();
     paths.sort();
     let ok = std::fs::read_to_string(dir.join("ok.csv")).unwrap();
@@ -540,4 +540,70 @@ fn parse_numbers() {
     assert!(matches!(parse_field(b"1,234"), Num::Bad(_)));
     assert!(matches!(parse_field(b"abc"), Num::Bad(_)));
     assert!(matches!(parse_field(b"99999999999999"), Num::Bad(_)));
+}
+
+#[test]
+fn a_scanned_rows_provenance_is_carried_and_files_are_named_and_hashed() {
+    let cfg = plain_ab();
+    let text = b"{\"station\":\"S1\",\"A\":10,\"B\":5,\"source\":\"scan\",\"image\":\"/home/op/actas/IMG_1.jpg\",\"image_sha256\":\"ab12\",\"qr_payload\":\"S1!10,5\"}\n{\"station\":\"S2\",\"A\":1,\"B\":2}\n";
+    let ds = read_bytes(
+        &cfg,
+        "/home/op/in/scans.jsonl",
+        text.to_vec(),
+        None,
+        &NoProgress,
+    )
+    .unwrap();
+    assert_eq!(ds.sheets.len(), 2);
+    // sha256 of the bytes above, by Python's hashlib.
+    let sha = "787605503df9517c8c8b26d0ef37e5555b2257089d7f7b4b2f2eb3aa9007b644";
+    assert_eq!(ds.files[0].name, "scans.jsonl");
+    assert_eq!(ds.files[0].sha256, sha);
+    let s = ds.sheet(0);
+    assert_eq!(s.station, "S1");
+    assert_eq!(s.counts.options, vec![10, 5]);
+    assert_eq!(s.origin.kind, crate::sheet::SourceKind::Scan);
+    assert_eq!(s.origin.file.as_deref(), Some("IMG_1.jpg"));
+    assert_eq!(s.origin.file_sha256.as_deref(), Some(sha));
+    assert_eq!(s.origin.line, Some(1));
+    assert_eq!(s.origin.image_sha256.as_deref(), Some("ab12"));
+    assert_eq!(s.origin.qr_payload.as_deref(), Some("S1!10,5"));
+    let t = ds.sheet(1);
+    assert_eq!(t.origin.kind, crate::sheet::SourceKind::Import);
+    assert_eq!(t.origin.file.as_deref(), Some("scans.jsonl"));
+    assert_eq!(t.origin.line, Some(2));
+    assert_eq!(
+        crate::sheet::validate(&cfg, &s),
+        crate::sheet::Verdict::Accepted { flags: vec![] }
+    );
+}
+
+#[test]
+fn a_streamed_file_is_hashed_whole_as_stored() {
+    let cfg = plain_ab();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("s.csv");
+    std::fs::write(&p, b"station,A,B\n1,10,5\n2,7,9\n").unwrap();
+    // sha256 of those bytes, by Python's hashlib.
+    let sha = "2ab614e30650011218ea16935ed9fe6aaf356ccea8cbbb0ff3d577136fa1da95";
+    for block in [1, 7, 1 << 20] {
+        let ds = read_files_in_blocks(&cfg, &[&p], None, &NoProgress, block).unwrap();
+        assert_eq!(ds.files[0].sha256, sha, "block {block}");
+        assert_eq!(ds.files[0].name, "s.csv");
+    }
+    let gz = dir.path().join("s.csv.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut enc, b"station,A,B\n1,10,5\n2,7,9\n").unwrap();
+    let bytes = enc.finish().unwrap();
+    std::fs::write(&gz, &bytes).unwrap();
+    let ds = read_files_in_blocks(&cfg, &[&gz], None, &NoProgress, 3).unwrap();
+    assert_eq!(ds.files[0].sha256, sha256_hex(&bytes));
+    assert_ne!(ds.files[0].sha256, sha);
+}
+
+fn plain_ab() -> Config {
+    Config::from_toml(
+        "[election]\nname = \"t\"\n[station]\nid = [\"station\"]\n[[options]]\nkey = \"A\"\n[[options]]\nkey = \"B\"\n",
+    )
+    .unwrap()
 }
