@@ -50,6 +50,7 @@ pub mod config;
 pub mod crosscheck;
 pub mod error;
 pub mod evidence;
+pub mod inputs;
 pub mod model;
 #[cfg(feature = "parquet")]
 pub mod parquet_input;

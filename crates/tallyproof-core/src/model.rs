@@ -38,6 +38,9 @@ pub struct SourceFile {
     pub encoding: &'static str,
     /// Whether the file was gzip-compressed.
     pub gzip: bool,
+    /// What looked wrong with the file as a whole, though it was read (a
+    /// UTF-8 byte-order mark under a forced `encoding = "windows-1252"`).
+    pub warnings: Vec<String>,
 }
 
 /// Where a row came from: file (index into [`Dataset::files`]) and line
