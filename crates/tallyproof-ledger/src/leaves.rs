@@ -10,7 +10,6 @@
 use tallyproof_core::Dataset;
 use tallyproof_core::sheet::{Origin, Sheet, Verdict};
 
-use crate::error::Result;
 use crate::record::{LeafRecord, Provenance, Status, file_name_of};
 
 impl Status {
@@ -89,28 +88,30 @@ impl LeafRecord {
 }
 
 /// One leaf per sheet of `ds`, accepted and quarantined alike, in input
-/// order (file, then line). `contest` is used for sheets that name none;
-/// `received` for sheets whose origin has no time of receipt. A quarantined
-/// sheet carries its rule codes and no counts (its fields may not parse); one
-/// without a station id is logged as `(no id: <file name>:<line>)`.
-pub fn leaves_from_dataset(
-    ds: &Dataset,
-    contest: &str,
-    received: Option<&str>,
-) -> Result<Vec<LeafRecord>> {
-    let origins = adapter::Origins::new(ds)?;
+/// order (file, then line), with the origin the reader recorded
+/// ([`Dataset::sheet`], [`Dataset::origin`]). `contest` is used for sheets
+/// that name none; `received` for sheets whose origin has no time of
+/// receipt. The leaf's `file` is always the name of the input file that
+/// `file-sha256` and `line` refer to (for a scanned sheet too: its image is
+/// identified by `image-sha256`). A quarantined sheet carries its rule codes
+/// and no counts (its fields may not parse); one without a station id is
+/// logged as `(no id: <file name>:<line>)`.
+pub fn leaves_from_dataset(ds: &Dataset, contest: &str, received: Option<&str>) -> Vec<LeafRecord> {
+    let file_name = |f: u32| ds.files.get(f as usize).map(|f| f.name.clone());
     let mut out: Vec<((u32, u64), LeafRecord)> =
         Vec::with_capacity(ds.sheets.len() + ds.quarantine.len());
     for i in 0..ds.sheets.len() {
-        let sheet = origins.sheet(ds, i);
+        let mut sheet = ds.sheet(i);
         let src = ds.sheets.source[i];
+        sheet.origin.file = file_name(src.file);
         out.push((
             (src.file, src.line),
             LeafRecord::from_sheet(&sheet, &ds.options, Status::Accepted),
         ));
     }
     for q in &ds.quarantine {
-        let origin = origins.origin(q.source.file, q.source.line);
+        let mut origin = ds.origin(&q.source);
+        origin.file = file_name(q.source.file);
         let station = q
             .station
             .clone()
@@ -133,8 +134,7 @@ pub fn leaves_from_dataset(
         out.push(((q.source.file, q.source.line), r));
     }
     out.sort_by_key(|(k, _)| *k);
-    Ok(out
-        .into_iter()
+    out.into_iter()
         .map(|(_, mut r)| {
             if r.contest.is_empty() {
                 r.contest = contest.to_string();
@@ -144,121 +144,5 @@ pub fn leaves_from_dataset(
             }
             r
         })
-        .collect())
-}
-
-/// What the core reader does not carry yet: a sheet of the columnar store
-/// as a [`Sheet`], each file's name and SHA-256, and the scan provenance
-/// that `tallyproof scan` writes into its JSON Lines.
-mod adapter {
-    use std::collections::HashMap;
-    use std::io::Read;
-
-    use sha2::{Digest, Sha256};
-    use tallyproof_core::Dataset;
-    use tallyproof_core::sheet::{Counts, Origin, Sheet, SourceKind};
-
-    use crate::error::{Result, io};
-    use crate::record::file_name_of;
-
-    #[derive(Default, Clone)]
-    struct Extra {
-        kind: Option<SourceKind>,
-        image_sha256: Option<String>,
-        qr_payload: Option<String>,
-    }
-
-    struct File {
-        name: String,
-        sha256: String,
-        extras: HashMap<u64, Extra>,
-    }
-
-    pub(super) struct Origins(Vec<File>);
-
-    impl Origins {
-        pub(super) fn new(ds: &Dataset) -> Result<Origins> {
-            let mut files = Vec::new();
-            for f in &ds.files {
-                let lower = f.path.to_ascii_lowercase();
-                let jsonl = lower.ends_with(".jsonl") || lower.ends_with(".ndjson");
-                files.push(File {
-                    name: file_name_of(&f.path).to_string(),
-                    sha256: sha256_of(&f.path)?,
-                    extras: if jsonl {
-                        jsonl_extras(&std::fs::read(&f.path).map_err(io(&f.path))?)
-                    } else {
-                        HashMap::new()
-                    },
-                });
-            }
-            Ok(Origins(files))
-        }
-
-        pub(super) fn origin(&self, file: u32, line: u64) -> Origin {
-            let f = self.0.get(file as usize);
-            let x = f
-                .and_then(|f| f.extras.get(&line))
-                .cloned()
-                .unwrap_or_default();
-            let mut o = Origin::new(x.kind.unwrap_or(SourceKind::Import));
-            o.file = f.map(|f| f.name.clone());
-            o.file_sha256 = f.map(|f| f.sha256.clone());
-            o.line = Some(line);
-            o.image_sha256 = x.image_sha256;
-            o.qr_payload = x.qr_payload;
-            o
-        }
-
-        pub(super) fn sheet(&self, ds: &Dataset, i: usize) -> Sheet {
-            let s = &ds.sheets;
-            let col = |c: &Option<Vec<u32>>| c.as_ref().map(|v| u64::from(v[i]));
-            let mut counts = Counts::new(0);
-            counts.options = s.votes.iter().map(|v| u64::from(v[i])).collect();
-            counts.registered = col(&s.registered);
-            counts.valid = col(&s.valid);
-            counts.null = col(&s.null);
-            counts.blank = col(&s.blank);
-            counts.ballots = col(&s.ballots);
-            counts.issued = col(&s.issued);
-            let src = s.source[i];
-            Sheet::new(s.station.get(i), counts, self.origin(src.file, src.line))
-        }
-    }
-
-    /// SHA-256 of a file's bytes as stored, read in blocks.
-    fn sha256_of(path: &str) -> Result<String> {
-        let mut f = std::fs::File::open(path).map_err(io(path))?;
-        let mut h = Sha256::new();
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            let n = f.read(&mut buf).map_err(io(path))?;
-            if n == 0 {
-                break;
-            }
-            h.update(&buf[..n]);
-        }
-        Ok(hex::encode(h.finalize()))
-    }
-
-    fn jsonl_extras(text: &[u8]) -> HashMap<u64, Extra> {
-        let mut out = HashMap::new();
-        for (n, line) in text.split(|&b| b == b'\n').enumerate() {
-            let Ok(obj) = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(
-                line.trim_ascii(),
-            ) else {
-                continue;
-            };
-            let get = |k: &str| obj.get(k).and_then(|v| v.as_str()).map(str::to_string);
-            out.insert(
-                n as u64 + 1,
-                Extra {
-                    kind: get("source").and_then(|s| SourceKind::parse(&s)),
-                    image_sha256: get("image_sha256"),
-                    qr_payload: get("qr_payload"),
-                },
-            );
-        }
-        out
-    }
+        .collect()
 }
