@@ -26,6 +26,8 @@ pub(crate) struct Columns {
     pub(crate) extras: [Option<Vec<usize>>; 6],
     pub(crate) long_option: Option<usize>,
     pub(crate) long_votes: Option<usize>,
+    /// `[input] where`: per column, the values a row must hold.
+    pub(crate) filter: Vec<(usize, Vec<String>)>,
 }
 
 pub(crate) fn csv_builder(cfg: &Config) -> csv::ReaderBuilder {
@@ -134,6 +136,12 @@ pub(crate) fn resolve(cfg: &Config, file: &str, names: &[String]) -> Result<Colu
     for (slot, (spec, what)) in extras.iter_mut().zip(specs) {
         *slot = spec.as_ref().map(|s| count(s, what)).transpose()?;
     }
+    let filter = cfg
+        .input
+        .filter
+        .iter()
+        .map(|(col, v)| Ok((find(col, "[input] where")?, v.to_vec())))
+        .collect::<Result<_, Error>>()?;
     Ok(Columns {
         id,
         levels,
@@ -141,5 +149,6 @@ pub(crate) fn resolve(cfg: &Config, file: &str, names: &[String]) -> Result<Colu
         extras,
         long_option,
         long_votes,
+        filter,
     })
 }

@@ -34,6 +34,7 @@ pub(crate) fn check_registry(
                     station: Some(st.to_string()),
                     reasons: vec![r],
                     record,
+                    more: Vec::new(),
                 });
             } else {
                 ds.flags.push(Flag {

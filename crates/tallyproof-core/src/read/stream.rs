@@ -243,6 +243,7 @@ struct Lengths {
     quarantine: usize,
     missing: usize,
     units: Vec<usize>,
+    filtered: u64,
 }
 
 impl Lengths {
@@ -253,6 +254,7 @@ impl Lengths {
             quarantine: ds.quarantine.len(),
             missing: ds.missing.len(),
             units: ds.units.iter().map(|u| u.len()).collect(),
+            filtered: ds.filtered,
         }
     }
 
@@ -261,6 +263,7 @@ impl Lengths {
         ds.flags.truncate(self.flags);
         ds.quarantine.truncate(self.quarantine);
         ds.missing.truncate(self.missing);
+        ds.filtered = self.filtered;
         for (u, &n) in ds.units.iter_mut().zip(&self.units) {
             u.truncate(n);
         }
@@ -531,6 +534,7 @@ pub(super) fn read_wide_stream(
         sha256: file_sha256(&path, &hasher, consumed.load(Ordering::Relaxed))?,
         header: header.names.clone(),
         rows: 0,
+        filtered: ds.filtered - before.filtered,
         bytes,
         encoding: "utf-8",
         gzip,
