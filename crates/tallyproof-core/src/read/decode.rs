@@ -3,14 +3,14 @@
 #[allow(unused_imports)]
 use super::*;
 
+/// A decoded text: the text, whether it was gzip, the encoding it was
+/// decoded from, warnings about the file.
+pub(crate) type Decoded = (Vec<u8>, bool, &'static str, Vec<String>);
+
 /// Decompress (gzip by magic number), strip a UTF-8 BOM and decode to UTF-8:
 /// the text, whether it was gzip, the encoding it was decoded from, and
 /// warnings about the file (see [`forced_1252_warning`]).
-pub(crate) fn decode(
-    name: &str,
-    raw: Vec<u8>,
-    enc: Encoding,
-) -> Result<(Vec<u8>, bool, &'static str, Vec<String>), Error> {
+pub(crate) fn decode(name: &str, raw: Vec<u8>, enc: Encoding) -> Result<Decoded, Error> {
     let gzip = raw.len() >= 2 && raw[0] == 0x1f && raw[1] == 0x8b;
     let raw = if gzip {
         let mut out = Vec::with_capacity(raw.len() * 4);
