@@ -61,9 +61,11 @@ rules! {
     /// quarantined and reading goes on at the next one); a JSON Lines line
     /// is not a JSON object.
     FieldCount = ("E001", "field-count", Error);
-    /// Every column that builds the station id is empty (after trimming
-    /// spaces), so the sheet cannot be attributed to a station; for a sheet
-    /// given as a value (a form, a scan), the station id is empty.
+    /// A column that builds the station id is empty (after trimming
+    /// spaces; the message names it), so the sheet cannot be attributed to
+    /// a station: with several id columns, one empty part would otherwise
+    /// build a wrong id (an empty centre padded to `000000000`); for a
+    /// sheet given as a value (a form, a scan), the station id is empty.
     MissingStation = ("E002", "station-missing", Error);
     /// A count is not a whole number: text, decimals, thousands separators,
     /// more than 12 digits, or over 4,294,967,295. Spaces around it, a
