@@ -563,7 +563,7 @@ fn a_scanned_rows_provenance_is_carried_and_files_are_named_and_hashed() {
     assert_eq!(s.station, "S1");
     assert_eq!(s.counts.options, vec![10, 5]);
     assert_eq!(s.origin.kind, crate::sheet::SourceKind::Scan);
-    assert_eq!(s.origin.file.as_deref(), Some("IMG_1.jpg"));
+    assert_eq!(s.origin.file.as_deref(), Some("scans.jsonl"));
     assert_eq!(s.origin.file_sha256.as_deref(), Some(sha));
     assert_eq!(s.origin.line, Some(1));
     assert_eq!(s.origin.image_sha256.as_deref(), Some("ab12"));
