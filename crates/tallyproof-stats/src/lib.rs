@@ -12,4 +12,5 @@
 pub mod forensics;
 pub mod fraud;
 pub mod projection;
+pub mod sample;
 pub mod simulate;
