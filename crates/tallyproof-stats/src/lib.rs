@@ -14,3 +14,4 @@ pub mod fraud;
 pub mod projection;
 pub mod sample;
 pub mod simulate;
+pub mod quickcount;

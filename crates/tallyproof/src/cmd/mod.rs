@@ -13,3 +13,5 @@ pub mod scan;
 pub mod simulate;
 pub mod tabulate;
 pub mod validate;
+pub mod quickcount;
+pub mod sample;
