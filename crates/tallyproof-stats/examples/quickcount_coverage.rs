@@ -26,7 +26,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = args.get(2).cloned();
     let configs: [(usize, &[f64], &str); 2] = [
         (400, &[0.0], "all sampled sheets in hand"),
-        (1500, &[0.0, 0.1, 0.2, 0.4], "regions lose 0/10/20/40% of their sheets"),
+        (
+            1500,
+            &[0.0, 0.1, 0.2, 0.4],
+            "regions lose 0/10/20/40% of their sheets",
+        ),
     ];
     let mut table = String::from(
         "| stations drawn | arrivals | quick counts | first option covered | second option covered | margin covered | mean ± pp (first) | bias warning raised |\n|---:|---|---:|---:|---:|---:|---:|---:|\n",
@@ -59,13 +63,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             share(&|t| t.margin_covered),
             share(&|t| t.warned),
         );
-        eprint!("{row}  ({:.0} s)\n", t0.elapsed().as_secs_f64());
+        eprintln!("{row}  ({:.0} s)", t0.elapsed().as_secs_f64());
         table.push_str(&row);
     }
     // Speed of the sampler at the sizes users run.
-    let mut speed = String::from("| stations | tickets and first 3,000 in order (s) |\n|---:|---:|\n");
+    let mut speed =
+        String::from("| stations | tickets and first 3,000 in order (s) |\n|---:|---:|\n");
     for m in [20_000usize, 1_000_000] {
-        let ids: Vec<String> = (0..m).map(|i| format!("{:09}.{:02}", i / 7, i % 7)).collect();
+        let ids: Vec<String> = (0..m)
+            .map(|i| format!("{:09}.{:02}", i / 7, i % 7))
+            .collect();
         let seed = Seed::new("01382438112797316654")?;
         let t0 = Instant::now();
         let d = draw_without_replacement(&seed, &ids, 3000)?;

@@ -181,6 +181,9 @@ pub struct Interval {
     pub high: f64,
 }
 
+/// Per stratum: `N_h`, `n_h` and the sheets' (x, y).
+type StratumPoints = (f64, f64, Vec<(f64, f64)>);
+
 /// The combined ratio estimate of `Σ w·votes / Σ votes` and its standard
 /// error (Cochran 1977, ch. 6, combined ratio estimate; variance by
 /// linearisation with the finite-population correction). Strata without a
@@ -189,7 +192,7 @@ pub struct Interval {
 fn ratio(strata: &[StratumInput], w: &[f64]) -> (f64, f64) {
     let mut yh = 0.0;
     let mut xh = 0.0;
-    let mut per: Vec<(f64, f64, Vec<(f64, f64)>)> = Vec::new();
+    let mut per: Vec<StratumPoints> = Vec::new();
     for s in strata.iter().filter(|s| !s.sheets.is_empty()) {
         let pts: Vec<(f64, f64)> = s
             .sheets
@@ -232,7 +235,7 @@ fn ratio(strata: &[StratumInput], w: &[f64]) -> (f64, f64) {
     };
     let mut v = 0.0;
     for (p, s2) in per.iter().zip(&vars) {
-        let (big_n, n, _) = (p.0, p.1, ());
+        let (big_n, n) = (p.0, p.1);
         v += big_n * big_n * (1.0 - n / big_n) * s2.unwrap_or(pooled) / n;
     }
     (r, (v / (xh * xh)).sqrt())
@@ -333,7 +336,12 @@ pub fn estimate(
         })
         .collect();
     let mut order: Vec<usize> = (0..k).collect();
-    order.sort_by(|&a, &b| options[b].share.estimate.total_cmp(&options[a].share.estimate));
+    order.sort_by(|&a, &b| {
+        options[b]
+            .share
+            .estimate
+            .total_cmp(&options[a].share.estimate)
+    });
     let (a, b) = (order[0], order.get(1).copied().unwrap_or(order[0]));
     let mut w = vec![0.0; k];
     w[a] += 1.0;
@@ -608,7 +616,10 @@ pub struct Plan {
 impl Plan {
     /// Stations to draw per stratum, for [`crate::sample::draw`].
     pub fn sizes(&self) -> BTreeMap<String, usize> {
-        self.strata.iter().map(|s| (s.name.clone(), s.size)).collect()
+        self.strata
+            .iter()
+            .map(|s| (s.name.clone(), s.size))
+            .collect()
     }
 }
 
@@ -692,7 +703,8 @@ fn moments_from_pilot(
     for s in &frame.stations {
         *count.entry(s.stratum.as_str()).or_default() += 1.0;
     }
-    let by_name: HashMap<&str, &PilotStratum> = pilot.iter().map(|s| (s.name.as_str(), s)).collect();
+    let by_name: HashMap<&str, &PilotStratum> =
+        pilot.iter().map(|s| (s.name.as_str(), s)).collect();
     let m = count
         .into_iter()
         .map(|(name, c)| {
@@ -808,10 +820,11 @@ pub fn plan(
     let mut assumptions = assumptions();
     assumptions.push(format!("variance from {source}"));
     Ok(Plan {
-        method: "stations as clusters of voters (Estok, Nevitte & Cowan 2002, ch. 5); proportional \
+        method:
+            "stations as clusters of voters (Estok, Nevitte & Cowan 2002, ch. 5); proportional \
                  allocation with finite-population correction (Cochran 1977, ch. 5); design effect \
                  1 + ρ(m − 1) (Kish 1965, ch. 5)"
-            .into(),
+                .into(),
         strata_level: frame.level.clone(),
         params: params.clone(),
         variance_source: source,
@@ -865,7 +878,8 @@ pub fn simulated_trial(
     };
     let seed = Seed::new(seed).map_err(|e| QuickCountError::Param(e.to_string()))?;
     let sizes = proportional_allocation(&frame, size);
-    let sample = draw(&seed, &frame, &sizes, false).map_err(|e| QuickCountError::Param(e.to_string()))?;
+    let sample =
+        draw(&seed, &frame, &sizes, false).map_err(|e| QuickCountError::Param(e.to_string()))?;
     let index: HashMap<String, usize> = (0..sim.len()).map(|i| (sim.station_id(i), i)).collect();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(
         u64::from_str_radix(&seed.hash_hex()[..16], 16).unwrap_or(0),
@@ -914,7 +928,10 @@ pub fn simulated_trial(
         covered,
         margin_covered: est.margin.low <= m && m <= est.margin.high,
         half_width: est.options[a].share.high - est.options[a].share.estimate,
-        warned: est.warnings.iter().any(|w| w.starts_with("arrivals differ")),
+        warned: est
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("arrivals differ")),
     })
 }
 

@@ -42,7 +42,11 @@ fn the_95_interval_covers_the_full_count_about_95_percent_of_the_time() {
     let leader = trials.iter().filter(|t| t.covered[0]).count();
     let second = trials.iter().filter(|t| t.covered[1]).count();
     let margin = trials.iter().filter(|t| t.margin_covered).count();
-    for (name, c) in [("first option", leader), ("second", second), ("margin", margin)] {
+    for (name, c) in [
+        ("first option", leader),
+        ("second", second),
+        ("margin", margin),
+    ] {
         assert!((214..=239).contains(&c), "{name}: {c} of 240 covered");
     }
     // The regions' arrival rates differ by design: the warning must say so
@@ -107,7 +111,11 @@ fn a_plan_from_a_pilot_gives_the_margin_it_promises() {
         icc: 0.1,
     };
     let plan = quickcount::plan(&frame, &params, Some(&pilot)).unwrap();
-    assert!(plan.expected_margin <= 0.005 + 1e-9, "{}", plan.expected_margin);
+    assert!(
+        plan.expected_margin <= 0.005 + 1e-9,
+        "{}",
+        plan.expected_margin
+    );
     assert!(plan.size > 50 && plan.size < 20_000, "{}", plan.size);
     let keys = sim.option_keys.clone();
     let index: std::collections::HashMap<String, usize> =
@@ -115,8 +123,13 @@ fn a_plan_from_a_pilot_gives_the_margin_it_promises() {
     let hws: Vec<f64> = (0..30)
         .into_par_iter()
         .map(|r| {
-            let s = draw(&Seed::new(&format!("p{r}")).unwrap(), &frame, &plan.sizes(), false)
-                .unwrap();
+            let s = draw(
+                &Seed::new(&format!("p{r}")).unwrap(),
+                &frame,
+                &plan.sizes(),
+                false,
+            )
+            .unwrap();
             let strata: Vec<StratumInput> = s
                 .strata
                 .iter()

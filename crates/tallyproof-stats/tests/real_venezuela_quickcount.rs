@@ -43,8 +43,18 @@ fn venezuela_2024_quick_count_of_the_planned_size_covers_the_full_file() {
     let eg = cfg.option_index("EG").unwrap();
     let nm = cfg.option_index("NM").unwrap();
     let truth = |j: usize| -> f64 {
-        let tot: u64 = ds.sheets.votes.iter().flatten().map(|&v| u64::from(v)).sum();
-        ds.sheets.votes[j].iter().map(|&v| u64::from(v)).sum::<u64>() as f64 / tot as f64
+        let tot: u64 = ds
+            .sheets
+            .votes
+            .iter()
+            .flatten()
+            .map(|&v| u64::from(v))
+            .sum();
+        ds.sheets.votes[j]
+            .iter()
+            .map(|&v| u64::from(v))
+            .sum::<u64>() as f64
+            / tot as f64
     };
     let (t_eg, t_nm) = (truth(eg), truth(nm));
     // 7,156,462 / 10,659,128 and 3,241,461 / 10,659,128.
@@ -70,7 +80,10 @@ fn venezuela_2024_quick_count_of_the_planned_size_covers_the_full_file() {
         let seed = Seed::new(&format!("ve2024-quickcount-{r}")).unwrap();
         let s = draw(&seed, &frame, &plan.sizes(), false).unwrap();
         let m = quickcount::match_sheets(&s, &ds.sheets).unwrap();
-        assert_eq!(m.strata.iter().map(|x| x.sheets.len()).sum::<usize>(), plan.size);
+        assert_eq!(
+            m.strata.iter().map(|x| x.sheets.len()).sum::<usize>(),
+            plan.size
+        );
         let e = quickcount::estimate(&keys, &m.strata, 0.95).unwrap();
         let (a, b) = (&e.options[eg].share, &e.options[nm].share);
         if r == 0 {

@@ -16,11 +16,7 @@ fn s(p: &Path) -> &str {
 }
 
 fn json(o: &Output) -> serde_json::Value {
-    assert!(
-        o.status.success(),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
@@ -30,8 +26,17 @@ fn commit_plan_draw_verify_estimate() {
     let d = dir.path();
     let sim = d.join("sim");
     let out = run(&[
-        "simulate", "--stations", "3000", "--options", "4", "--seed", "9", "--missing", "0.2",
-        "--out", s(&sim),
+        "simulate",
+        "--stations",
+        "3000",
+        "--options",
+        "4",
+        "--seed",
+        "9",
+        "--missing",
+        "0.2",
+        "--out",
+        s(&sim),
     ]);
     assert!(out.status.success());
     let cfg = sim.join("election.toml");
@@ -43,7 +48,14 @@ fn commit_plan_draw_verify_estimate() {
     // The commitment is SHA-256 of the tag and the seed (the file's line end
     // dropped), as sha256sum computes it.
     let c = json(&run(&[
-        "sample", "commit", "--seed-source", s(&seed), "--config", s(&cfg), "--registry", s(&reg),
+        "sample",
+        "commit",
+        "--seed-source",
+        s(&seed),
+        "--config",
+        s(&cfg),
+        "--registry",
+        s(&reg),
         "--json",
     ]));
     let sum = Command::new("sh")
@@ -62,8 +74,17 @@ fn commit_plan_draw_verify_estimate() {
 
     let plan = d.join("plan.json");
     let p = json(&run(&[
-        "quickcount", "plan", "--config", s(&cfg), "--registry", s(&reg), "--margin", "0.02",
-        "--out", s(&plan), "--json",
+        "quickcount",
+        "plan",
+        "--config",
+        s(&cfg),
+        "--registry",
+        s(&reg),
+        "--margin",
+        "0.02",
+        "--out",
+        s(&plan),
+        "--json",
     ]));
     let sizes: u64 = p["strata"]
         .as_array()
@@ -77,12 +98,39 @@ fn commit_plan_draw_verify_estimate() {
 
     let sample = d.join("sample.json");
     let out = run(&[
-        "sample", "--config", s(&cfg), "--registry", s(&reg), "--seed-source", s(&seed), "--plan",
-        s(&plan), "--out", s(&sample),
+        "sample",
+        "--config",
+        s(&cfg),
+        "--registry",
+        s(&reg),
+        "--seed-source",
+        s(&seed),
+        "--plan",
+        s(&plan),
+        "--out",
+        s(&sample),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let v = run(&["sample", "verify", "--config", s(&cfg), "--registry", s(&reg), "--sample", s(&sample)]);
-    assert_eq!(v.status.code(), Some(0), "{}", String::from_utf8_lossy(&v.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = run(&[
+        "sample",
+        "verify",
+        "--config",
+        s(&cfg),
+        "--registry",
+        s(&reg),
+        "--sample",
+        s(&sample),
+    ]);
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&v.stdout)
+    );
 
     // A station swapped: verify says where (exit 1), estimate refuses (exit 2).
     let mut t: serde_json::Value =
@@ -90,11 +138,27 @@ fn commit_plan_draw_verify_estimate() {
     t["strata"][0]["draws"][0]["id"] = "99-99999-9999999".into();
     let bad = d.join("bad.json");
     std::fs::write(&bad, t.to_string()).unwrap();
-    let v = run(&["sample", "verify", "--config", s(&cfg), "--registry", s(&reg), "--sample", s(&bad)]);
+    let v = run(&[
+        "sample",
+        "verify",
+        "--config",
+        s(&cfg),
+        "--registry",
+        s(&reg),
+        "--sample",
+        s(&bad),
+    ]);
     assert_eq!(v.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&v.stdout).contains("draw 1"));
     let e = run(&[
-        "quickcount", "estimate", "--config", s(&cfg), "--registry", s(&reg), "--sample", s(&bad),
+        "quickcount",
+        "estimate",
+        "--config",
+        s(&cfg),
+        "--registry",
+        s(&reg),
+        "--sample",
+        s(&bad),
         s(&sheets),
     ]);
     assert_eq!(e.status.code(), Some(2));
@@ -102,11 +166,22 @@ fn commit_plan_draw_verify_estimate() {
 
     // The estimate: about 80% of the sampled sheets are in hand.
     let e = json(&run(&[
-        "quickcount", "estimate", "--config", s(&cfg), "--registry", s(&reg), "--sample",
-        s(&sample), s(&sheets), "--json",
+        "quickcount",
+        "estimate",
+        "--config",
+        s(&cfg),
+        "--registry",
+        s(&reg),
+        "--sample",
+        s(&sample),
+        s(&sheets),
+        "--json",
     ]));
     let est = &e["estimate"];
-    let (drawn, arrived) = (est["drawn"].as_f64().unwrap(), est["arrived"].as_f64().unwrap());
+    let (drawn, arrived) = (
+        est["drawn"].as_f64().unwrap(),
+        est["arrived"].as_f64().unwrap(),
+    );
     assert_eq!(drawn, sizes as f64);
     assert!((arrived / drawn - 0.8).abs() < 0.1, "{arrived} of {drawn}");
     let shares: f64 = est["options"]

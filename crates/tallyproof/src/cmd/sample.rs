@@ -38,7 +38,10 @@ use tallyproof_stats::sample::{
     self, Frame, PublishedSample, Seed, commitment_of, proportional_allocation,
 };
 
-use crate::output::{Table, int};
+use crate::output::int;
+
+mod render;
+use render::render;
 
 /// Draw, commit to or verify a public random sample of stations.
 #[derive(clap::Args, Debug)]
@@ -185,20 +188,7 @@ fn commit(source: &Path, f: &FrameArgs, strata: Option<&str>, json: bool) -> Res
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("seed commitment: {}", seed.commitment());
-    println!(
-        "  = SHA-256 of \"{}\" followed by the seed (UTF-8); publish it now, reveal the seed later.",
-        sample::COMMITMENT_TAG
-    );
-    if let Some(fr) = &frame {
-        println!(
-            "frame digest:    {} ({} stations{})",
-            fr.digest(),
-            int(fr.stations.len() as u64),
-            fr.level.as_ref().map_or(String::new(), |l| format!(", strata by {l}"))
-        );
-    }
-    println!("A seed chosen after any result is seen is worthless: it can be chosen to pick any sample.");
+    print!("{}", render::commit(&seed, frame.as_ref()));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -214,8 +204,10 @@ fn draw(a: DrawArgs) -> Result<ExitCode> {
         .plan
         .as_ref()
         .map(|p| -> Result<Plan> {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            serde_json::from_str(&text).with_context(|| format!("{} is not a quick-count plan", p.display()))
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a quick-count plan", p.display()))
         })
         .transpose()?;
     let strata = match (&plan, a.strata.as_deref()) {
@@ -262,50 +254,14 @@ fn draw(a: DrawArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn render(s: &PublishedSample, list: bool) -> String {
-    let mut out = format!(
-        "{} draws from a frame of {} stations ({}), {}.\nseed {:?}, commitment {}\nframe digest {}\n",
-        int(s.size() as u64),
-        int(s.frame_stations as u64),
-        s.strata_level
-            .as_ref()
-            .map_or("not stratified".to_string(), |l| format!("strata by {l}")),
-        if s.with_replacement { "with replacement" } else { "without replacement" },
-        s.seed,
-        s.seed_commitment,
-        s.frame_digest
-    );
-    let mut t = Table::new(["stratum", "stations", "drawn"]);
-    for st in &s.strata {
-        t.row([st.name.clone(), int(st.frame_stations as u64), int(st.draws.len() as u64)]);
-    }
-    out.push_str(&t.render());
-    if list {
-        let mut t = Table::new(["stratum", "order", "station", "ticket", "generation"]);
-        for st in &s.strata {
-            for (k, d) in st.draws.iter().enumerate() {
-                t.row([
-                    st.name.clone(),
-                    (k + 1).to_string(),
-                    d.id.clone(),
-                    d.ticket.clone(),
-                    d.generation.to_string(),
-                ]);
-            }
-        }
-        out.push('\n');
-        out.push_str(&t.render());
-    }
-    out.push_str("assumes: ");
-    out.push_str(&s.assumptions.join("; "));
-    out.push('\n');
-    out
-}
-
 /// Read a published sample and check it against the frame; the list of
 /// differences (empty when it is the draw it claims to be).
-pub fn check_sample(f: (&Path, &Path), path: &Path) -> Result<(PublishedSample, Vec<sample::Discrepancy>)> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+pub fn check_sample(
+    f: (&Path, &Path),
+    path: &Path,
+) -> Result<(PublishedSample, Vec<sample::Discrepancy>)> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let s: PublishedSample = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a published sample", path.display()))?;
     let (_, frame) = load_frame(f.0, f.1, s.strata_level.as_deref())?;
@@ -315,7 +271,11 @@ pub fn check_sample(f: (&Path, &Path), path: &Path) -> Result<(PublishedSample, 
 
 fn verify(f: &FrameArgs, path: &Path, json: bool) -> Result<ExitCode> {
     let (s, d) = check_sample(need_frame(f)?, path)?;
-    let code = if d.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) };
+    let code = if d.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    };
     if json {
         let v = serde_json::json!({
             "matches": d.is_empty(),
@@ -327,20 +287,6 @@ fn verify(f: &FrameArgs, path: &Path, json: bool) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(code);
     }
-    if d.is_empty() {
-        println!(
-            "the sample is the draw: {} draws redone from seed {:?} and the frame ({} stations); the seed matches its commitment {}.",
-            int(s.size() as u64),
-            s.seed,
-            int(s.frame_stations as u64),
-            s.seed_commitment
-        );
-        println!("This shows the draw was done right, not when the seed was fixed: check that the commitment was published before the data.");
-    } else {
-        println!("the sample is NOT the draw it claims to be:");
-        for x in &d {
-            println!("- {x}");
-        }
-    }
+    print!("{}", render::verify(&s, &d));
     Ok(code)
 }
