@@ -12,4 +12,6 @@
 pub mod forensics;
 pub mod fraud;
 pub mod projection;
+pub mod quickcount;
+pub mod sample;
 pub mod simulate;

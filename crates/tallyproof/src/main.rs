@@ -52,6 +52,10 @@ enum Command {
     /// The signed, append-only Merkle log of every sheet: init, append,
     /// checkpoint, prove, consistency, verify, export.
     Log(cmd::log::Args),
+    /// A public random sample of stations (Rivest's consistent sampler): commit, draw, verify.
+    Sample(cmd::sample::Args),
+    /// Quick count on a sample of stations: plan the size, estimate shares with intervals.
+    Quickcount(cmd::quickcount::Args),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +74,8 @@ fn main() -> ExitCode {
         Command::Scan(a) => cmd::scan::run(a),
         Command::Crosscheck(a) => cmd::crosscheck::run(a),
         Command::Log(a) => cmd::log::run(a),
+        Command::Sample(a) => cmd::sample::run(a),
+        Command::Quickcount(a) => cmd::quickcount::run(a),
     };
     match result {
         Ok(code) => code,
