@@ -13,4 +13,5 @@ pub mod audit;
 pub mod forensics;
 pub mod fraud;
 pub mod projection;
+pub mod sample;
 pub mod simulate;
