@@ -52,6 +52,8 @@ enum Command {
     /// The signed, append-only Merkle log of every sheet: init, append,
     /// checkpoint, prove, consistency, verify, export.
     Log(cmd::log::Args),
+    /// Risk-limiting audits: plan, sample, record, assess (MACRO, ALPHA, BRAVO).
+    Audit(cmd::audit::Args),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
         Command::Scan(a) => cmd::scan::run(a),
         Command::Crosscheck(a) => cmd::crosscheck::run(a),
         Command::Log(a) => cmd::log::run(a),
+        Command::Audit(a) => cmd::audit::run(a),
     };
     match result {
         Ok(code) => code,

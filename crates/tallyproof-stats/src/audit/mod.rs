@@ -26,12 +26,15 @@ use serde::{Deserialize, Serialize};
 pub mod assertions;
 pub mod assorter;
 pub mod bravo;
+pub mod calibration;
 pub mod macro_;
 pub mod nonneg_mean;
 pub mod plan;
+pub mod state;
 
 
 pub use assertions::{Assertion, Method};
+pub use state::AuditState;
 
 
 /// Why an audit computation cannot proceed.
@@ -159,6 +162,21 @@ impl Reported {
             }
         }
         Ok(Reported { options, stations })
+    }
+
+    /// The reported results from the accepted sheets of a dataset: votes per
+    /// option and ballots cast (as printed, else valid or the options'
+    /// sum, plus null and blank) per station.
+    pub fn from_dataset(data: &tallyproof_core::Dataset) -> Result<Reported, AuditError> {
+        let sh = &data.sheets;
+        let stations = (0..sh.len())
+            .map(|i| StationResult {
+                station: sh.station.get(i).to_string(),
+                votes: sh.votes.iter().map(|v| u64::from(v[i])).collect(),
+                ballots: sh.cast(i).max(sh.options_total(i)),
+            })
+            .collect();
+        Reported::new(data.options.clone(), stations)
     }
 
     /// Index of a station by id.

@@ -146,7 +146,15 @@ impl NonnegMean {
         match self.estimator {
             Estimator::Fixed { eta } => {
                 let eta = eta.unwrap_or(t + (u - t) / 2.0);
+                // Without replacement the implied mean of the rest can leave
+                // [0, u] (SHANGRLA warns and goes on, and the product can
+                // turn negative); held in [0, u], each factor keeps
+                // expectation 1 under the null and stays nonnegative
+                // (Stark 2023 §2.2: any predictable η_j in [0, u]).
                 self.null_means(eta, x)
+                    .into_iter()
+                    .map(|e| e.clamp(0.0, u))
+                    .collect()
             }
             Estimator::ShrinkTrunc {
                 eta,
@@ -189,13 +197,16 @@ impl NonnegMean {
     /// the p-value. Stark 2023 §2.2 eq. (7): T_j = Π_{i ≤ j} (x_i·η_i/m_i +
     /// (u − x_i)(u − η_i)/(u − m_i))/u. Edge rules as SHANGRLA: T_j = 0
     /// where m_j > u, T_j = 1 where m_j is 0 or u or T_j vanishes, T_j = ∞
-    /// where m_j < 0, and T_n = ∞ when the sample total alone exceeds N·t.
+    /// where m_j < 0, and T_n = ∞ when the sample total alone exceeds N·t;
+    /// once m_j > u, every later T_j is taken as 0 as well (then 1, as
+    /// SHANGRLA reads a vanished martingale).
     pub fn alpha_mart(&self, x: &[f64]) -> Risk {
         let (u, t) = (self.u, self.t);
         let m = self.null_means(t, x);
         let eta = self.etas(x, &m);
         let atol = 2.0 * EPS;
         let mut prod = 1.0;
+        let mut certain_null = false;
         let mut terms: Vec<f64> = x
             .iter()
             .zip(&m)
@@ -203,7 +214,13 @@ impl NonnegMean {
             .map(|((&xi, &mi), &ei)| {
                 prod *= (xi * ei / mi + (u - xi) * (u - ei) / (u - mi)) / u;
                 let mut term = prod;
-                if mi > u {
+                // m_j > u: the values not yet drawn cannot bring the mean
+                // up to t, so the null is certainly true from here on.
+                // SHANGRLA zeroes only this position and lets the product
+                // run on (it can turn negative, a p-value below 0); here
+                // every later T_j is 0 too.
+                certain_null |= mi > u;
+                if certain_null {
                     term = 0.0;
                 }
                 if isclose(0.0, mi, atol, 1e-5) || isclose(u, mi, atol, 1e-6) {

@@ -13,3 +13,4 @@ pub mod scan;
 pub mod simulate;
 pub mod tabulate;
 pub mod validate;
+pub mod audit;
