@@ -15,7 +15,12 @@ fn wrong_winners_are_rarely_confirmed() {
     // (mean 20, sd 4.36: 32 is 2.75 sd above).
     for m in Method::ALL {
         let r = wrong_winner(m, 150, 0.05, ALPHA, 400, 3000, 99).unwrap();
-        assert!(r.confirmed <= 32, "{}: confirmed {} of 400 wrong winners at α = {ALPHA}", m.as_str(), r.confirmed);
+        assert!(
+            r.confirmed <= 32,
+            "{}: confirmed {} of 400 wrong winners at α = {ALPHA}",
+            m.as_str(),
+            r.confirmed
+        );
     }
 }
 
@@ -25,7 +30,12 @@ fn wrong_winners_at_a_wide_margin_are_caught() {
     // overstatement is huge, so confirmations should be rarer still.
     for m in Method::ALL {
         let r = wrong_winner(m, 150, 0.20, ALPHA, 200, 3000, 5).unwrap();
-        assert!(r.confirmed <= 20, "{}: confirmed {} of 200", m.as_str(), r.confirmed);
+        assert!(
+            r.confirmed <= 20,
+            "{}: confirmed {} of 200",
+            m.as_str(),
+            r.confirmed
+        );
     }
 }
 

@@ -17,7 +17,11 @@ use tallyproof_stats::audit::{AuditState, Method, Reported};
 fn data(rel: &str) -> Option<PathBuf> {
     let root = std::env::var_os("TALLYPROOF_REAL_DATA")?;
     let p = PathBuf::from(root).join(rel);
-    assert!(p.exists(), "TALLYPROOF_REAL_DATA is set but {} is missing", p.display());
+    assert!(
+        p.exists(),
+        "TALLYPROOF_REAL_DATA is set but {} is missing",
+        p.display()
+    );
     Some(p)
 }
 
@@ -26,7 +30,10 @@ fn venezuela_2024_v1_audit() {
     let Some(csv) = data("venezuela-2024-resultadosconvzla/RESULTADOS_2024_CSV_V1.csv") else {
         return;
     };
-    let cfg = Config::from_path(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../configs/ve2024.toml")).unwrap();
+    let cfg = Config::from_path(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../configs/ve2024.toml"),
+    )
+    .unwrap();
     let ds = read_files(&cfg, &[&csv], None, &NoProgress).unwrap();
     let rep = Reported::from_dataset(&ds).unwrap();
     assert_eq!(rep.stations.len(), 24_532);
@@ -35,11 +42,22 @@ fn venezuela_2024_v1_audit() {
     let nm = rep.options.iter().position(|o| o == "NM").unwrap();
     assert_eq!(out.winner, eg);
     assert_eq!(out.totals[eg], 7_156_462);
-    let assume = Assumptions { error_rate: 0.01, error_votes: 20.0 };
+    let assume = Assumptions {
+        error_rate: 0.01,
+        error_votes: 20.0,
+    };
     for m in Method::ALL {
         let p = plan(&rep, m, 0.05, assume).unwrap();
         for differ in [false, true] {
-            let mut st = AuditState::new(m, 0.05, Some("tallyproof ve2024 audit test 2024-07-28"), assume, rep.clone(), vec![]).unwrap();
+            let mut st = AuditState::new(
+                m,
+                0.05,
+                Some("tallyproof ve2024 audit test 2024-07-28"),
+                assume,
+                rep.clone(),
+                vec![],
+            )
+            .unwrap();
             let mut rounds = 0;
             let mut size = p.size;
             let decision = loop {
@@ -92,8 +110,18 @@ fn venezuela_2024_v1_audit() {
                 a.assertions.iter().map(|r| r.risk).fold(0.0, f64::max),
                 d
             );
-            assert_eq!(d, Decision::Confirmed, "{} differ={differ}: {a:?}", m.as_str());
-            assert!(a.drawn < 2_000, "{}: {} draws for a 36-point margin", m.as_str(), a.drawn);
+            assert_eq!(
+                d,
+                Decision::Confirmed,
+                "{} differ={differ}: {a:?}",
+                m.as_str()
+            );
+            assert!(
+                a.drawn < 2_000,
+                "{}: {} draws for a 36-point margin",
+                m.as_str(),
+                a.drawn
+            );
         }
     }
 }

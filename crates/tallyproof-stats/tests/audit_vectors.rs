@@ -17,7 +17,10 @@ fn load(name: &str) -> Value {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let v: Value = serde_json::from_str(&text).unwrap();
     let prov = &v["provenance"];
-    assert!(prov["commit"].as_str().is_some_and(|c| c.len() == 40), "{name}: no commit");
+    assert!(
+        prov["commit"].as_str().is_some_and(|c| c.len() == 40),
+        "{name}: no commit"
+    );
     assert!(prov["command"].is_string(), "{name}: no command");
     v
 }
@@ -61,13 +64,27 @@ fn macro_matches_arlo() {
         let m = Macro::new(&rep, &out);
         for (j, s) in rep.stations.iter().enumerate() {
             let want = num(&c["max_error"][&s.station]);
-            assert!(close(m.max_error[j], want, 1e-12), "vector {i} station {}: u_p {} vs Arlo {want}", s.station, m.max_error[j]);
+            assert!(
+                close(m.max_error[j], want, 1e-12),
+                "vector {i} station {}: u_p {} vs Arlo {want}",
+                s.station,
+                m.max_error[j]
+            );
         }
-        assert!(close(m.total, num(&c["U"]), 1e-12), "vector {i}: U {} vs {}", m.total, c["U"]);
+        assert!(
+            close(m.total, num(&c["U"]), 1e-12),
+            "vector {i}: U {} vs {}",
+            m.total,
+            c["U"]
+        );
         for (rl, want) in c["first_round_size"].as_object().unwrap() {
             let alpha = rl.parse::<f64>().unwrap() / 100.0;
             let got = m.sample_size(alpha, 1.0, false, rep.stations.len());
-            assert_eq!(Some(got), want.as_u64(), "vector {i} risk limit {rl}%: first round");
+            assert_eq!(
+                Some(got),
+                want.as_u64(),
+                "vector {i} risk limit {rl}%: first round"
+            );
         }
         let audited: BTreeMap<String, Vec<u64>> = c["audited"]
             .as_object()
@@ -88,8 +105,16 @@ fn macro_matches_arlo() {
         for (rl, want) in c["after_sample"].as_object().unwrap() {
             let alpha = rl.parse::<f64>().unwrap() / 100.0;
             let (risk, ok) = m.risk(&taints, alpha);
-            assert!(close(risk, num(&want["risk"]), 1e-9), "vector {i} risk limit {rl}%: risk {risk} vs Arlo {}", want["risk"]);
-            assert_eq!(ok, want["confirmed"].as_bool().unwrap(), "vector {i} risk limit {rl}%: confirmed");
+            assert!(
+                close(risk, num(&want["risk"]), 1e-9),
+                "vector {i} risk limit {rl}%: risk {risk} vs Arlo {}",
+                want["risk"]
+            );
+            assert_eq!(
+                ok,
+                want["confirmed"].as_bool().unwrap(),
+                "vector {i} risk limit {rl}%: confirmed"
+            );
             unconfirmed += usize::from(!ok);
             if let Some(n) = want["next_size"].as_u64() {
                 let got = m.sample_size(alpha, risk, ok, rep.stations.len());
@@ -110,10 +135,18 @@ fn macro_matches_arlo() {
                     .collect(),
             );
             let r = a.risk(&rep, &obs);
-            assert!(close(r.p_value, num(&want["risk"]), 1e-9), "vector {i} risk limit {rl}%: ALPHA form {} vs Arlo {}", r.p_value, want["risk"]);
+            assert!(
+                close(r.p_value, num(&want["risk"]), 1e-9),
+                "vector {i} risk limit {rl}%: ALPHA form {} vs Arlo {}",
+                r.p_value,
+                want["risk"]
+            );
         }
     }
-    assert!(unconfirmed > 0, "the vectors should include samples that do not confirm");
+    assert!(
+        unconfirmed > 0,
+        "the vectors should include samples that do not confirm"
+    );
 }
 
 #[test]
@@ -124,7 +157,10 @@ fn bravo_matches_arlo() {
     for (i, c) in vectors.iter().enumerate() {
         let tally = c["tally"].as_object().unwrap();
         let ballots = c["ballots"].as_u64().unwrap();
-        let mut by: Vec<(&String, u64)> = tally.iter().map(|(k, v)| (k, v.as_u64().unwrap())).collect();
+        let mut by: Vec<(&String, u64)> = tally
+            .iter()
+            .map(|(k, v)| (k, v.as_u64().unwrap()))
+            .collect();
         by.sort_by(|a, b| b.1.cmp(&a.1));
         let (w, wv) = by[0];
         let pairs = |sample: Option<&Value>| -> Vec<Pair> {
@@ -140,7 +176,10 @@ fn bravo_matches_arlo() {
         };
         let check = |want: &Value, got: Option<Vec<bravo::SizeOption>>, what: &str| match want {
             Value::String(s) => {
-                assert!(got.is_none(), "vector {i} {what}: Arlo says {s}, got {got:?}")
+                assert!(
+                    got.is_none(),
+                    "vector {i} {what}: Arlo says {s}, got {got:?}"
+                )
             }
             Value::Object(o) => {
                 let got = got.unwrap_or_else(|| panic!("vector {i} {what}: no sizes"));
@@ -148,9 +187,16 @@ fn bravo_matches_arlo() {
                 for g in &got {
                     let label = g.label.as_str();
                     let e = &o[label];
-                    assert_eq!(Some(g.size), e["size"].as_u64(), "vector {i} {what} {label}: size");
+                    assert_eq!(
+                        Some(g.size),
+                        e["size"].as_u64(),
+                        "vector {i} {what} {label}: size"
+                    );
                     if let (Some(p), Some(q)) = (g.prob, e["prob"].as_f64()) {
-                        assert!((p - q).abs() < 0.0101, "vector {i} {what} {label}: prob {p} vs {q}");
+                        assert!(
+                            (p - q).abs() < 0.0101,
+                            "vector {i} {what} {label}: prob {p} vs {q}"
+                        );
                     }
                 }
             }
@@ -158,7 +204,11 @@ fn bravo_matches_arlo() {
         };
         for (rl, want) in c["sample_size"].as_object().unwrap() {
             let alpha = rl.parse::<f64>().unwrap() / 100.0;
-            check(want, bravo::sample_sizes(alpha, &pairs(None), ballots), &format!("first round at {rl}%"));
+            check(
+                want,
+                bravo::sample_sizes(alpha, &pairs(None), ballots),
+                &format!("first round at {rl}%"),
+            );
         }
         let sample = &c["sample"];
         for (rl, want) in c["after_sample"].as_object().unwrap() {
@@ -168,11 +218,23 @@ fn bravo_matches_arlo() {
             for (p, (l, _)) in ps.iter().zip(&by[1..]) {
                 let key = format!("{w}|{l}");
                 let want_r = num(&want["risk"][&key]);
-                assert!(close(p.risk(), want_r, 1e-9), "vector {i} {rl}% {key}: risk {} vs Arlo {want_r}", p.risk());
+                assert!(
+                    close(p.risk(), want_r, 1e-9),
+                    "vector {i} {rl}% {key}: risk {} vs Arlo {want_r}",
+                    p.risk()
+                );
                 all &= p.risk() <= alpha;
             }
-            assert_eq!(all, want["confirmed"].as_bool().unwrap(), "vector {i} {rl}%: confirmed");
-            check(&want["next"], bravo::sample_sizes(alpha, &ps, ballots), &format!("next round at {rl}%"));
+            assert_eq!(
+                all,
+                want["confirmed"].as_bool().unwrap(),
+                "vector {i} {rl}%: confirmed"
+            );
+            check(
+                &want["next"],
+                bravo::sample_sizes(alpha, &ps, ballots),
+                &format!("next round at {rl}%"),
+            );
         }
     }
 }
@@ -185,11 +247,15 @@ fn alpha_matches_shangrla() {
     let mut clamped = 0;
     for (i, c) in vectors.iter().enumerate() {
         let u = num(&c["u"]);
-        let population = c["N"].as_u64().map_or(Population::WithReplacement, Population::Finite);
+        let population = c["N"]
+            .as_u64()
+            .map_or(Population::WithReplacement, Population::Finite);
         let p = &c["params"];
         let estimator = match c["estimator"].as_str().unwrap() {
             "fixed_default" => Estimator::Fixed { eta: None },
-            "fixed" => Estimator::Fixed { eta: Some(num(&p["eta"])) },
+            "fixed" => Estimator::Fixed {
+                eta: Some(num(&p["eta"])),
+            },
             "shrink_trunc" => Estimator::ShrinkTrunc {
                 eta: num(&p["eta"]),
                 c: None,
@@ -199,7 +265,13 @@ fn alpha_matches_shangrla() {
             },
             e => panic!("vector {i}: estimator {e}"),
         };
-        let t = NonnegMean { u, t: 0.5, population, estimator, reading: Reading::RunningMax };
+        let t = NonnegMean {
+            u,
+            t: 0.5,
+            population,
+            estimator,
+            reading: Reading::RunningMax,
+        };
         let x: Vec<f64> = c["x"].as_array().unwrap().iter().map(num).collect();
         let r = t.alpha_mart(&x);
         // Where SHANGRLA's fixed alternative without replacement implies an
@@ -223,12 +295,28 @@ fn alpha_matches_shangrla() {
         }
         let want = num(&c["p_value"]);
         if agree_to == x.len() {
-            assert!(close(r.p_value, want, 1e-9), "vector {i}: p {} vs SHANGRLA {want}", r.p_value);
+            assert!(
+                close(r.p_value, want, 1e-9),
+                "vector {i}: p {} vs SHANGRLA {want}",
+                r.p_value
+            );
         } else {
             clamped += 1;
         }
-        for (j, h) in c["p_history"].as_array().unwrap().iter().enumerate().take(agree_to) {
-            assert!(close(r.history[j], num(h), 1e-9), "vector {i} draw {}: p {} vs SHANGRLA {}", j + 1, r.history[j], h);
+        for (j, h) in c["p_history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .take(agree_to)
+        {
+            assert!(
+                close(r.history[j], num(h), 1e-9),
+                "vector {i} draw {}: p {} vs SHANGRLA {}",
+                j + 1,
+                r.history[j],
+                h
+            );
         }
         if let Some(s) = c.get("sample_size").and_then(Value::as_object) {
             for (alpha, n) in s {
@@ -237,5 +325,8 @@ fn alpha_matches_shangrla() {
             }
         }
     }
-    assert!(clamped <= 3, "{clamped} vectors leave [0, u]: too few checked whole");
+    assert!(
+        clamped <= 3,
+        "{clamped} vectors leave [0, u]: too few checked whole"
+    );
 }

@@ -62,7 +62,10 @@ impl Method {
                 let a = Assorter::MacroTaint(m);
                 let u = a.upper_bound();
                 vec![Assertion {
-                    label: format!("{} beats every other option (MACRO, all pairs)", name(out.winner)),
+                    label: format!(
+                        "{} beats every other option (MACRO, all pairs)",
+                        name(out.winner)
+                    ),
                     winner: out.winner,
                     loser: None,
                     test: NonnegMean {

@@ -78,7 +78,8 @@ impl SheetOverstatement {
     /// B_p for a reported sheet and its audited votes.
     pub fn value(&self, reported: &StationResult, audited: &[u64]) -> f64 {
         let d = |v: &[u64]| v[self.winner] as i64 - v[self.loser] as i64;
-        let omega = self.x(d(&reported.votes), reported.ballots) - self.x(d(audited), reported.ballots);
+        let omega =
+            self.x(d(&reported.votes), reported.ballots) - self.x(d(audited), reported.ballots);
         self.of_overstatement(omega)
     }
 

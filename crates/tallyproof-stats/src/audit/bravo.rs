@@ -51,17 +51,23 @@ impl Pair {
     /// The risk 1/T capped at 1 (Arlo `compute_risk`).
     pub fn risk(&self) -> f64 {
         let t = self.log_statistic();
-        if t.is_nan() || t == f64::NEG_INFINITY { 1.0 } else { (-t).exp().min(1.0) }
+        if t.is_nan() || t == f64::NEG_INFINITY {
+            1.0
+        } else {
+            (-t).exp().min(1.0)
+        }
     }
 
     /// The average sample number from here (Arlo
     /// `get_expected_sample_size`), possibly ≤ 0 when the sample already
     /// meets α.
     pub fn asn(&self, alpha: f64) -> i64 {
-                let s = self.share();
+        let s = self.share();
         let z_w = (2.0 * s).ln();
         let z_l = (2.0 - 2.0 * s).ln();
-        (((1.0 / alpha).ln() - self.log_statistic() + z_w / 2.0) / (self.p_w * z_w + self.p_l * z_l)).ceil() as i64
+        (((1.0 / alpha).ln() - self.log_statistic() + z_w / 2.0)
+            / (self.p_w * z_w + self.p_l * z_l))
+            .ceil() as i64
     }
 
     fn parts(&self, alpha: f64) -> (f64, f64, f64, f64, f64) {

@@ -35,7 +35,12 @@ pub struct Simulated {
 /// An election of `stations` stations whose reported result gives A a
 /// lead of `margin` (a share of the ballots); if `wrong`, the truth has B
 /// ahead by a vote, else the truth is the reported result.
-pub fn election(stations: usize, margin: f64, wrong: bool, seed: u64) -> Result<Simulated, AuditError> {
+pub fn election(
+    stations: usize,
+    margin: f64,
+    wrong: bool,
+    seed: u64,
+) -> Result<Simulated, AuditError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut truth = Vec::with_capacity(stations);
     let mut ballots = Vec::with_capacity(stations);
@@ -66,7 +71,9 @@ pub fn election(stations: usize, margin: f64, wrong: bool, seed: u64) -> Result<
     let mut reported = truth.clone();
     while lead < target {
         let i = rng.random_range(0..stations);
-        let k = reported[i][1].min(((target - lead) as u64).div_ceil(2)).min(10);
+        let k = reported[i][1]
+            .min(((target - lead) as u64).div_ceil(2))
+            .min(10);
         reported[i][1] -= k;
         reported[i][0] += k;
         lead += 2 * k as i64;
@@ -78,7 +85,11 @@ pub fn election(stations: usize, margin: f64, wrong: bool, seed: u64) -> Result<
         .iter()
         .zip(&ballots)
         .enumerate()
-        .map(|(i, (v, &b))| StationResult { station: format!("S{i:06}"), votes: v.clone(), ballots: b })
+        .map(|(i, (v, &b))| StationResult {
+            station: format!("S{i:06}"),
+            votes: v.clone(),
+            ballots: b,
+        })
         .collect();
     let reported = Reported::new(vec!["A".into(), "B".into(), "other".into()], st)?;
     Ok(Simulated { reported, truth })
@@ -101,10 +112,23 @@ pub struct WrongWinnerRow {
 
 /// Run `audits` sequential audits of one wrong-outcome election per audit
 /// (a new election and a new sample each time).
-pub fn wrong_winner(method: Method, stations: usize, margin: f64, alpha: f64, audits: u64, ballot_cap: u64, seed: u64) -> Result<WrongWinnerRow, AuditError> {
+pub fn wrong_winner(
+    method: Method,
+    stations: usize,
+    margin: f64,
+    alpha: f64,
+    audits: u64,
+    ballot_cap: u64,
+    seed: u64,
+) -> Result<WrongWinnerRow, AuditError> {
     let mut confirmed = 0;
     for k in 0..audits {
-        let sim = election(stations, margin, true, seed ^ (k.wrapping_mul(0x9E37_79B9_7F4A_7C15)))?;
+        let sim = election(
+            stations,
+            margin,
+            true,
+            seed ^ (k.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+        )?;
         let rep = &sim.reported;
         let out = rep.outcome()?;
         let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(k).wrapping_mul(31));
@@ -114,11 +138,23 @@ pub fn wrong_winner(method: Method, stations: usize, margin: f64, alpha: f64, au
                 for i in (1..order.len()).rev() {
                     order.swap(i, rng.random_range(0..=i));
                 }
-                Observations::Sheets(order.into_iter().map(|i| (i, sim.truth[i].clone())).collect())
+                Observations::Sheets(
+                    order
+                        .into_iter()
+                        .map(|i| (i, sim.truth[i].clone()))
+                        .collect(),
+                )
             }
             Method::Macro => {
                 let m = Macro::new(rep, &out);
-                let cum: Vec<f64> = m.max_error.iter().scan(0.0, |a, w| { *a += w; Some(*a) }).collect();
+                let cum: Vec<f64> = m
+                    .max_error
+                    .iter()
+                    .scan(0.0, |a, w| {
+                        *a += w;
+                        Some(*a)
+                    })
+                    .collect();
                 Observations::Sheets(
                     (0..stations)
                         .map(|_| {
@@ -133,7 +169,13 @@ pub fn wrong_winner(method: Method, stations: usize, margin: f64, alpha: f64, au
                 // A ballot at random: a station by its ballots, then a vote by
                 // the station's true counts.
                 let b: Vec<f64> = rep.stations.iter().map(|s| s.ballots as f64).collect();
-                let cum: Vec<f64> = b.iter().scan(0.0, |a, w| { *a += w; Some(*a) }).collect();
+                let cum: Vec<f64> = b
+                    .iter()
+                    .scan(0.0, |a, w| {
+                        *a += w;
+                        Some(*a)
+                    })
+                    .collect();
                 let total = cum[cum.len() - 1];
                 Observations::Ballots(
                     (0..ballot_cap)
@@ -142,7 +184,13 @@ pub fn wrong_winner(method: Method, stations: usize, margin: f64, alpha: f64, au
                             let i = cum.partition_point(|&c| c <= t).min(stations - 1);
                             let v = &sim.truth[i];
                             let r = rng.random_range(0..rep.stations[i].ballots);
-                            if r < v[0] { Some(0) } else if r < v[0] + v[1] { Some(1) } else { Some(2) }
+                            if r < v[0] {
+                                Some(0)
+                            } else if r < v[0] + v[1] {
+                                Some(1)
+                            } else {
+                                Some(2)
+                            }
                         })
                         .collect(),
                 )
@@ -156,7 +204,13 @@ pub fn wrong_winner(method: Method, stations: usize, margin: f64, alpha: f64, au
         });
         confirmed += u64::from(any_time);
     }
-    Ok(WrongWinnerRow { method, margin, audits, confirmed, rate: confirmed as f64 / audits as f64 })
+    Ok(WrongWinnerRow {
+        method,
+        margin,
+        audits,
+        confirmed,
+        rate: confirmed as f64 / audits as f64,
+    })
 }
 
 /// Sample sizes and rounds of round-by-round audits of correct outcomes.
@@ -184,24 +238,49 @@ pub struct CorrectRow {
 /// Round-by-round audits through [`AuditState`] and [`assess`], each with
 /// its own seed; recounts differ from the reported sheet on `error_rate`
 /// of the sampled sheets (2 votes moved from A to B each).
-pub fn correct_outcome(method: Method, stations: usize, margin: f64, alpha: f64, error_rate: f64, audits: u64, seed: u64) -> Result<CorrectRow, AuditError> {
+pub fn correct_outcome(
+    method: Method,
+    stations: usize,
+    margin: f64,
+    alpha: f64,
+    error_rate: f64,
+    audits: u64,
+    seed: u64,
+) -> Result<CorrectRow, AuditError> {
     let sim = election(stations, margin, false, seed)?;
-    let assume = Assumptions { error_rate, error_votes: 4.0 };
+    let assume = Assumptions {
+        error_rate,
+        error_votes: 4.0,
+    };
     let first = plan(&sim.reported, method, alpha, assume)?.size;
     let (mut draws, mut rounds, mut full) = (0u64, 0u64, 0u64);
     let opts = sim.reported.options.clone();
     for k in 0..audits {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ k);
-        let mut st = AuditState::new(method, alpha, Some(&format!("sim-{seed}-{k}")), assume, sim.reported.clone(), vec![])?;
+        let mut st = AuditState::new(
+            method,
+            alpha,
+            Some(&format!("sim-{seed}-{k}")),
+            assume,
+            sim.reported.clone(),
+            vec![],
+        )?;
         let mut size = first.max(1);
         loop {
             st.add_round(size)?;
-            let new: Vec<_> = st.rounds.last().map(|r| r.draws.clone()).unwrap_or_default();
+            let new: Vec<_> = st
+                .rounds
+                .last()
+                .map(|r| r.draws.clone())
+                .unwrap_or_default();
             for d in new {
                 let i = st.reported.index_of(&d.station).unwrap_or(0);
                 if method.draws_sheets() {
                     let mut v = sim.truth[i].clone();
-                    if !st.audited.contains_key(&d.station) && rng.random::<f64>() < error_rate && v[0] >= 2 {
+                    if !st.audited.contains_key(&d.station)
+                        && rng.random::<f64>() < error_rate
+                        && v[0] >= 2
+                    {
                         v[0] -= 2;
                         v[1] += 2;
                     }
@@ -209,7 +288,13 @@ pub fn correct_outcome(method: Method, stations: usize, margin: f64, alpha: f64,
                 } else {
                     let v = &sim.truth[i];
                     let r = d.ballot.unwrap_or(1) - 1;
-                    let o = if r < v[0] { 0 } else if r < v[0] + v[1] { 1 } else { 2 };
+                    let o = if r < v[0] {
+                        0
+                    } else if r < v[0] + v[1] {
+                        1
+                    } else {
+                        2
+                    };
                     st.ballots.insert(d.number, Some(opts[o].clone()));
                 }
             }

@@ -32,17 +32,17 @@ pub mod nonneg_mean;
 pub mod plan;
 pub mod state;
 
-
 pub use assertions::{Assertion, Method};
 pub use state::AuditState;
-
 
 /// Why an audit computation cannot proceed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuditError {
     /// The reported results have no stations or fewer than two options.
-    #[error("the reported results have {stations} stations and {options} options: nothing to audit")]
+    #[error(
+        "the reported results have {stations} stations and {options} options: nothing to audit"
+    )]
     Empty {
         /// Stations in the reported results.
         stations: usize,
@@ -131,7 +131,10 @@ pub struct Outcome {
 impl Reported {
     /// Sort by station, check that ids are unique, votes fit in ballots,
     /// and there are at least two options and one station.
-    pub fn new(options: Vec<String>, mut stations: Vec<StationResult>) -> Result<Reported, AuditError> {
+    pub fn new(
+        options: Vec<String>,
+        mut stations: Vec<StationResult>,
+    ) -> Result<Reported, AuditError> {
         if stations.is_empty() || options.len() < 2 {
             return Err(AuditError::Empty {
                 stations: stations.len(),

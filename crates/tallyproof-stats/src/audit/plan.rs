@@ -151,7 +151,10 @@ pub fn plan(
                 };
                 let small = s.of_overstatement(s.omega_for_votes(assume.error_votes));
                 let x = interleaved(stations, s.of_overstatement(0.0), small, assume.error_rate);
-                let n = a.test.sample_size_repeated(&x, alpha).unwrap_or(stations as u64);
+                let n = a
+                    .test
+                    .sample_size_repeated(&x, alpha)
+                    .unwrap_or(stations as u64);
                 per.push((a.label.clone(), n));
                 worst = worst.max(n);
             }

@@ -174,7 +174,9 @@ impl AuditState {
 
     /// Draws `from+1 ..= to`, recomputed from the seed.
     pub fn compute_draws(&self, from: u64, to: u64) -> Result<Vec<Draw>, AuditError> {
-        let text = self.seed.as_deref().ok_or_else(|| AuditError::State("no seed yet: give one when drawing the first round".into()))?;
+        let text = self.seed.as_deref().ok_or_else(|| {
+            AuditError::State("no seed yet: give one when drawing the first round".into())
+        })?;
         let seed = Seed::new(text).map_err(|e| AuditError::State(e.to_string()))?;
         let rep = &self.reported;
         let pps = |tag: &str, weights: &[f64]| -> Vec<Draw> {
@@ -190,7 +192,8 @@ impl AuditState {
                     let t = uniform(format!("{}:{tag}:{j}", seed.hash_hex()).as_bytes());
                     let target = t.to_f64() * total;
                     let i = cum.partition_point(|&c| c <= target).min(weights.len() - 1);
-                    let ballot = (tag == "ballot").then(|| (target - (cum[i] - weights[i])) as u64 + 1);
+                    let ballot =
+                        (tag == "ballot").then(|| (target - (cum[i] - weights[i])) as u64 + 1);
                     Draw {
                         number: j,
                         ticket: t.trimmed(20).to_string(),
@@ -255,10 +258,16 @@ impl AuditState {
             return Err(AuditError::UnknownStation(station.to_string()));
         }
         if !self.is_drawn(station) {
-            return Err(AuditError::State(format!("station {station} was not drawn")));
+            return Err(AuditError::State(format!(
+                "station {station} was not drawn"
+            )));
         }
         if votes.len() != self.reported.options.len() {
-            return Err(AuditError::OptionCount { station: station.to_string(), got: votes.len(), want: self.reported.options.len() });
+            return Err(AuditError::OptionCount {
+                station: station.to_string(),
+                got: votes.len(),
+                want: self.reported.options.len(),
+            });
         }
         self.audited.insert(station.to_string(), votes);
         Ok(())
@@ -268,11 +277,15 @@ impl AuditState {
     /// `None` for blank, null or other).
     pub fn record_ballot(&mut self, draw: u64, vote: Option<&str>) -> Result<(), AuditError> {
         if !self.draws().any(|d| d.number == draw) {
-            return Err(AuditError::State(format!("ballot draw {draw} was not drawn")));
+            return Err(AuditError::State(format!(
+                "ballot draw {draw} was not drawn"
+            )));
         }
         if let Some(v) = vote {
             if !self.reported.options.iter().any(|o| o == v) {
-                return Err(AuditError::State(format!("draw {draw}: option {v} is not in the contest")));
+                return Err(AuditError::State(format!(
+                    "draw {draw}: option {v} is not in the contest"
+                )));
             }
         }
         self.ballots.insert(draw, vote.map(str::to_string));
@@ -307,10 +320,18 @@ pub fn assess(state: &AuditState) -> Result<Assessment, AuditError> {
     let obs = if state.method.draws_sheets() {
         let mut v = Vec::new();
         for d in &draws {
-            let Some(a) = state.audited.get(&d.station) else { break };
-            let i = rep.index_of(&d.station).ok_or_else(|| AuditError::UnknownStation(d.station.clone()))?;
+            let Some(a) = state.audited.get(&d.station) else {
+                break;
+            };
+            let i = rep
+                .index_of(&d.station)
+                .ok_or_else(|| AuditError::UnknownStation(d.station.clone()))?;
             if a.len() != rep.options.len() {
-                return Err(AuditError::OptionCount { station: d.station.clone(), got: a.len(), want: rep.options.len() });
+                return Err(AuditError::OptionCount {
+                    station: d.station.clone(),
+                    got: a.len(),
+                    want: rep.options.len(),
+                });
             }
             discrepancies += u64::from(*a != rep.stations[i].votes);
             v.push((i, a.clone()));
@@ -319,10 +340,15 @@ pub fn assess(state: &AuditState) -> Result<Assessment, AuditError> {
     } else {
         let mut v = Vec::new();
         for d in &draws {
-            let Some(b) = state.ballots.get(&d.number) else { break };
+            let Some(b) = state.ballots.get(&d.number) else {
+                break;
+            };
             let vote = match b {
                 Some(k) => Some(rep.options.iter().position(|o| o == k).ok_or_else(|| {
-                    AuditError::State(format!("draw {}: option {k} is not in the contest", d.number))
+                    AuditError::State(format!(
+                        "draw {}: option {k} is not in the contest",
+                        d.number
+                    ))
                 })?),
                 None => None,
             };
@@ -338,14 +364,20 @@ pub fn assess(state: &AuditState) -> Result<Assessment, AuditError> {
     let mut risks = Vec::new();
     for a in &asserts {
         let r = a.risk(rep, &obs);
-        risks.push(AssertionRisk { label: a.label.clone(), risk: r.p_value, confirmed: r.p_value <= alpha });
+        risks.push(AssertionRisk {
+            label: a.label.clone(),
+            risk: r.p_value,
+            confirmed: r.p_value <= alpha,
+        });
     }
     let drawn = draws.len() as u64;
     let population = state.population();
     let decision = if risks.iter().all(|r| r.confirmed) && audited > 0 {
         Decision::Confirmed
     } else if audited < drawn {
-        Decision::AwaitingResults { outstanding: drawn - audited }
+        Decision::AwaitingResults {
+            outstanding: drawn - audited,
+        }
     } else if drawn >= population {
         Decision::FullHandCount
     } else {
@@ -356,7 +388,17 @@ pub fn assess(state: &AuditState) -> Result<Assessment, AuditError> {
             Decision::NextRound { size: size.max(1) }
         }
     };
-    Ok(Assessment { drawn, audited, discrepancies: if state.method.draws_sheets() { discrepancies } else { audited }, assertions: risks, decision })
+    Ok(Assessment {
+        drawn,
+        audited,
+        discrepancies: if state.method.draws_sheets() {
+            discrepancies
+        } else {
+            audited
+        },
+        assertions: risks,
+        decision,
+    })
 }
 
 /// Further draws expected to reach α, from what was seen so far.
@@ -371,13 +413,17 @@ fn next_size(
     let drawn = state.draws().count() as u64;
     match (state.method, obs) {
         (Method::Macro, _) => {
-            let Assorter::MacroTaint(m) = &asserts[0].assorter else { return 1 };
+            let Assorter::MacroTaint(m) = &asserts[0].assorter else {
+                return 1;
+            };
             m.sample_size(alpha, risks[0].risk, risks[0].confirmed, rep.stations.len())
         }
         (Method::Alpha, Observations::Sheets(_)) => {
             let mut need = 0u64;
             for (a, r) in asserts.iter().zip(risks) {
-                let Assorter::SheetOverstatement(s) = &a.assorter else { continue };
+                let Assorter::SheetOverstatement(s) = &a.assorter else {
+                    continue;
+                };
                 if r.confirmed {
                     continue;
                 }
@@ -386,10 +432,18 @@ fn next_size(
                 let mut x = a.values(rep, obs);
                 let big = s.of_overstatement(0.0);
                 let small = s.of_overstatement(s.omega_for_votes(state.assumptions.error_votes));
-                let k = if state.assumptions.error_rate > 0.0 { ((1.0 / state.assumptions.error_rate) as usize).max(1) } else { usize::MAX };
+                let k = if state.assumptions.error_rate > 0.0 {
+                    ((1.0 / state.assumptions.error_rate) as usize).max(1)
+                } else {
+                    usize::MAX
+                };
                 let n = rep.stations.len();
                 for j in x.len()..n {
-                    x.push(if k != usize::MAX && (j - drawn as usize) % k == 0 { small } else { big });
+                    x.push(if k != usize::MAX && (j - drawn as usize) % k == 0 {
+                        small
+                    } else {
+                        big
+                    });
                 }
                 let hit = a.test.first_crossing(&x, alpha).unwrap_or(n as u64);
                 need = need.max(hit.saturating_sub(drawn));
@@ -397,7 +451,10 @@ fn next_size(
             need
         }
         (Method::Bravo, Observations::Ballots(v)) => {
-            let out = match rep.outcome() { Ok(o) => o, Err(_) => return 1 };
+            let out = match rep.outcome() {
+                Ok(o) => o,
+                Err(_) => return 1,
+            };
             let n = out.ballots as f64;
             let pairs: Vec<Pair> = out
                 .losers
@@ -410,7 +467,12 @@ fn next_size(
                 })
                 .collect();
             bravo::sample_sizes(alpha, &pairs, out.ballots)
-                .and_then(|o| o.iter().find(|o| o.label == "0.9").or_else(|| o.first()).map(|o| o.size))
+                .and_then(|o| {
+                    o.iter()
+                        .find(|o| o.label == "0.9")
+                        .or_else(|| o.first())
+                        .map(|o| o.size)
+                })
                 .unwrap_or(1)
         }
         _ => 1,

@@ -1,5 +1,6 @@
 //! One module per subcommand; shared input handling in [`input`].
 
+pub mod audit;
 pub mod crosscheck;
 pub mod demo;
 pub mod forensics;
@@ -13,4 +14,3 @@ pub mod scan;
 pub mod simulate;
 pub mod tabulate;
 pub mod validate;
-pub mod audit;

@@ -44,19 +44,52 @@ pub fn run(args: Args) -> Result<ExitCode> {
         st.rounds.len(),
         int(a.audited),
         int(a.discrepancies),
-        if st.method.draws_sheets() { "differ from the reported sheet" } else { "ballots read" }
+        if st.method.draws_sheets() {
+            "differ from the reported sheet"
+        } else {
+            "ballots read"
+        }
     );
     let mut t = Table::new(["assertion", "risk", "confirmed"]);
     for r in &a.assertions {
-        t.row([r.label.clone(), format!("{:.4}", r.risk), if r.confirmed { "yes".into() } else { "no".to_string() }]);
+        t.row([
+            r.label.clone(),
+            format!("{:.4}", r.risk),
+            if r.confirmed {
+                "yes".into()
+            } else {
+                "no".to_string()
+            },
+        ]);
     }
     print!("{}", t.render());
-    let unit = if st.method.draws_sheets() { "stations" } else { "ballots" };
+    let unit = if st.method.draws_sheets() {
+        "stations"
+    } else {
+        "ballots"
+    };
     match a.decision {
-        Decision::Confirmed => println!("STOP: the reported winner is confirmed; the chance that a wrong winner would have been confirmed is at most {}.", pct(Some(st.risk_limit))),
-        Decision::AwaitingResults { outstanding } => println!("WAIT: {} drawn {unit} have no audited result yet; the risk above uses the draws before the first of them.", int(outstanding)),
-        Decision::NextRound { size } => println!("GO ON: draw {} more {unit} (`tallyproof audit sample`); the size assumes {}.", int(size), st.assumptions.describe()),
-        Decision::FullHandCount => println!("FULL HAND COUNT: the sample cannot confirm the reported winner; count every {} by hand.", if st.method.draws_sheets() { "station" } else { "ballot" }),
+        Decision::Confirmed => println!(
+            "STOP: the reported winner is confirmed; the chance that a wrong winner would have been confirmed is at most {}.",
+            pct(Some(st.risk_limit))
+        ),
+        Decision::AwaitingResults { outstanding } => println!(
+            "WAIT: {} drawn {unit} have no audited result yet; the risk above uses the draws before the first of them.",
+            int(outstanding)
+        ),
+        Decision::NextRound { size } => println!(
+            "GO ON: draw {} more {unit} (`tallyproof audit sample`); the size assumes {}.",
+            int(size),
+            st.assumptions.describe()
+        ),
+        Decision::FullHandCount => println!(
+            "FULL HAND COUNT: the sample cannot confirm the reported winner; count every {} by hand.",
+            if st.method.draws_sheets() {
+                "station"
+            } else {
+                "ballot"
+            }
+        ),
     }
     println!("{}", super::ASSUMES);
     Ok(ExitCode::SUCCESS)

@@ -65,11 +65,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
 /// Read a state file.
 fn load(path: &Path) -> Result<AuditState> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let st: AuditState =
-        serde_json::from_str(&text).with_context(|| format!("{} is not an audit state file", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let st: AuditState = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not an audit state file", path.display()))?;
     if st.format != tallyproof_stats::audit::state::FORMAT {
-        anyhow::bail!("{}: format {:?}, expected {:?}", path.display(), st.format, tallyproof_stats::audit::state::FORMAT);
+        anyhow::bail!(
+            "{}: format {:?}, expected {:?}",
+            path.display(),
+            st.format,
+            tallyproof_stats::audit::state::FORMAT
+        );
     }
     Ok(st)
 }
@@ -77,7 +83,8 @@ fn load(path: &Path) -> Result<AuditState> {
 /// Write a state file (whole, then renamed into place).
 fn save(path: &Path, st: &AuditState) -> Result<()> {
     let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_string_pretty(st)?).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::write(&tmp, serde_json::to_string_pretty(st)?)
+        .with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }

@@ -44,7 +44,11 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let config = Config::from_path(&args.config)?;
-    let total: u64 = args.reported.iter().map(|f| std::fs::metadata(f).map_or(0, |m| m.len())).sum();
+    let total: u64 = args
+        .reported
+        .iter()
+        .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+        .sum();
     let bar = Bar::bytes(total);
     let data = read_files(&config, &args.reported, None, &bar);
     bar.finish();
@@ -61,7 +65,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if methods.is_empty() {
         methods = Method::ALL.to_vec();
     }
-    let assume = Assumptions { error_rate: args.error_rate, error_votes: args.error_votes };
+    let assume = Assumptions {
+        error_rate: args.error_rate,
+        error_votes: args.error_votes,
+    };
     let rows: Vec<PlanRow> = methods
         .iter()
         .map(|&m| plan(&reported, m, args.risk_limit, assume))
@@ -70,8 +77,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
         if methods.len() != 1 {
             bail!("--state starts one audit: give one --method");
         }
-        let from = data.files.iter().map(|f| format!("{} ({} bytes, {} rows)", f.path, f.bytes, f.rows)).collect();
-        let st = AuditState::new(methods[0], args.risk_limit, None, assume, reported.clone(), from)?;
+        let from = data
+            .files
+            .iter()
+            .map(|f| format!("{} ({} bytes, {} rows)", f.path, f.bytes, f.rows))
+            .collect();
+        let st = AuditState::new(
+            methods[0],
+            args.risk_limit,
+            None,
+            assume,
+            reported.clone(),
+            from,
+        )?;
         super::save(path, &st)?;
     }
     if args.json {
@@ -96,11 +114,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
         pct(Some(args.risk_limit))
     );
     if !data.quarantine.is_empty() {
-        println!("{} sheets quarantined and left out of the reported results (see `tallyproof validate`).", data.quarantine.len());
+        println!(
+            "{} sheets quarantined and left out of the reported results (see `tallyproof validate`).",
+            data.quarantine.len()
+        );
     }
     for &l in out.losers.iter().take(3) {
         let m = (out.totals[out.winner] - out.totals[l]) as f64 / b;
-        println!("  margin over {}: {} of ballots", reported.options[l], pct(Some(m)));
+        println!(
+            "  margin over {}: {} of ballots",
+            reported.options[l],
+            pct(Some(m))
+        );
     }
     println!();
     let mut t = Table::new(["method", "draws", "unit", "stations to visit", "full count"]);
@@ -110,7 +135,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
             int(r.size),
             r.unit.clone(),
             int(r.stations.round() as u64),
-            if r.full_count { "yes".into() } else { "no".to_string() },
+            if r.full_count {
+                "yes".into()
+            } else {
+                "no".to_string()
+            },
         ]);
     }
     print!("{}", t.render());
@@ -118,13 +147,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
     for r in &rows {
         println!("{}: {}", r.method.as_str(), r.assumption);
         for o in &r.options {
-            let p = o.prob.map_or("full count".to_string(), |p| format!("finishes in one round with probability {p:.2}"));
+            let p = o.prob.map_or("full count".to_string(), |p| {
+                format!("finishes in one round with probability {p:.2}")
+            });
             println!("  {} ballots ({}: {p})", int(o.size), o.label);
         }
     }
     println!("\n{}", super::ASSUMES);
     if let Some(p) = &args.state {
-        println!("started the audit in {}: draw the first round with `tallyproof audit sample --state {} --seed SEED`", p.display(), p.display());
+        println!(
+            "started the audit in {}: draw the first round with `tallyproof audit sample --state {} --seed SEED`",
+            p.display(),
+            p.display()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -42,18 +42,31 @@ pub fn run(args: Args) -> Result<ExitCode> {
             tallyproof_stats::sample::Seed::new(s)?;
             st.seed = Some(s.clone());
         }
-        (None, None) => bail!("the first round needs --seed: a public seed fixed after the reported results were published"),
-        (Some(old), Some(s)) if old != s => bail!("this audit's seed is already fixed ({old:?}); a new seed would make a new sample"),
+        (None, None) => bail!(
+            "the first round needs --seed: a public seed fixed after the reported results were published"
+        ),
+        (Some(old), Some(s)) if old != s => bail!(
+            "this audit's seed is already fixed ({old:?}); a new seed would make a new sample"
+        ),
         _ => {}
     }
     let size = match args.size {
         Some(n) => n,
-        None if st.rounds.is_empty() => plan(&st.reported, st.method, st.risk_limit, st.assumptions)?.size,
+        None if st.rounds.is_empty() => {
+            plan(&st.reported, st.method, st.risk_limit, st.assumptions)?.size
+        }
         None => match assess(&st)?.decision {
             Decision::NextRound { size } => size,
-            Decision::Confirmed => bail!("the audit is over: the reported winner is confirmed at risk limit {}", st.risk_limit),
-            Decision::AwaitingResults { outstanding } => bail!("{outstanding} draws of the last round are not recorded yet (`tallyproof audit record`)"),
-            Decision::FullHandCount => bail!("the assessment calls for a full hand count, not another round"),
+            Decision::Confirmed => bail!(
+                "the audit is over: the reported winner is confirmed at risk limit {}",
+                st.risk_limit
+            ),
+            Decision::AwaitingResults { outstanding } => bail!(
+                "{outstanding} draws of the last round are not recorded yet (`tallyproof audit record`)"
+            ),
+            Decision::FullHandCount => {
+                bail!("the assessment calls for a full hand count, not another round")
+            }
         },
     };
     let round = st.add_round(size)?.clone();
@@ -61,7 +74,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if let Some(path) = &args.out {
         let mut text = String::from("draw,ticket,station,ballot\n");
         for d in &round.draws {
-            text.push_str(&format!("{},{},{},{}\n", d.number, d.ticket, d.station, d.ballot.map_or(String::new(), |b| b.to_string())));
+            text.push_str(&format!(
+                "{},{},{},{}\n",
+                d.number,
+                d.ticket,
+                d.station,
+                d.ballot.map_or(String::new(), |b| b.to_string())
+            ));
         }
         std::fs::write(path, text)?;
     }
@@ -79,12 +98,22 @@ pub fn run(args: Args) -> Result<ExitCode> {
     );
     let mut t = Table::new(["draw", "station", "ballot", "ticket"]);
     for d in round.draws.iter().take(50) {
-        t.row([int(d.number), d.station.clone(), d.ballot.map_or("-".into(), int), d.ticket.clone()]);
+        t.row([
+            int(d.number),
+            d.station.clone(),
+            d.ballot.map_or("-".into(), int),
+            d.ticket.clone(),
+        ]);
     }
     print!("{}", t.render());
     if round.draws.len() > 50 {
-        println!("… {} more (--out FILE or --json for all)", round.draws.len() - 50);
+        println!(
+            "… {} more (--out FILE or --json for all)",
+            round.draws.len() - 50
+        );
     }
-    println!("Anyone can redo these draws from the seed and the reported results in the state file (`tallyproof audit assess` does).");
+    println!(
+        "Anyone can redo these draws from the seed and the reported results in the state file (`tallyproof audit assess` does)."
+    );
     Ok(ExitCode::SUCCESS)
 }
