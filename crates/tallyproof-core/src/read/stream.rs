@@ -23,8 +23,8 @@ use flate2::read::MultiGzDecoder;
 use rayon::prelude::*;
 
 use super::{
-    Chunk, Cuts, Header, Place, RowCtx, is_json_lines, merge_chunk, parse_chunk, read_header,
-    severities,
+    Chunk, Cuts, Header, MAX_HEADER, Place, RowCtx, check_start, is_json_lines, merge_chunk,
+    parse_chunk, read_header, severities,
 };
 use crate::config::{Config, Encoding, Shape};
 use crate::error::Error;
@@ -58,20 +58,55 @@ pub(super) struct Stream {
     pub(super) gzip: bool,
     /// Bytes a block.
     block: usize,
+    /// The file, to hash what the text did not need (a gzip member's
+    /// trailing bytes).
+    path: std::path::PathBuf,
+    /// SHA-256 of the file's bytes read so far.
+    hasher: Arc<Mutex<sha2::Sha256>>,
 }
 
-/// Counts the bytes read through it.
+/// Counts and hashes the bytes read through it.
 struct Counting<R> {
     inner: R,
     count: Arc<AtomicU64>,
+    hasher: Arc<Mutex<sha2::Sha256>>,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.count.fetch_add(n as u64, Ordering::Relaxed);
+        if let Ok(mut h) = self.hasher.lock() {
+            sha2::Digest::update(&mut *h, &buf[..n]);
+        }
         Ok(n)
     }
+}
+
+/// The SHA-256 of the whole file: the bytes read through [`Counting`], then
+/// any the text did not need.
+fn file_sha256(
+    st_path: &Path,
+    hasher: &Mutex<sha2::Sha256>,
+    consumed: u64,
+) -> Result<String, Error> {
+    use sha2::Digest;
+    let mut h = hasher.lock().map(|h| h.clone()).unwrap_or_default();
+    let io = |e| Error::Io {
+        path: st_path.display().to_string(),
+        source: e,
+    };
+    let mut f = File::open(st_path).map_err(io)?;
+    f.seek(std::io::SeekFrom::Start(consumed)).map_err(io)?;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
 }
 
 /// Read `len` more bytes (or to the end) into `buf`; the count read.
@@ -86,19 +121,24 @@ pub(super) fn open(cfg: &Config, name: &str, path: &Path, block: usize) -> Resul
         source: e,
     };
     let whole = || std::fs::read(path).map(Opened::Whole).map_err(io);
+    let mut file = File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    // Only a regular file can be read again by offset (not a pipe). Either
+    // way, binary input or an endless first line is refused from the first
+    // megabyte, before the rest is read.
+    if !meta.is_file() {
+        let mut all = Vec::new();
+        fill(&mut file, &mut all, 3 + MAX_HEADER + 1).map_err(io)?;
+        check_start(name, &all[..])?;
+        file.read_to_end(&mut all).map_err(io)?;
+        return Ok(Opened::Whole(all));
+    }
+    check_start(name, &mut file)?;
     let may_stream = cfg.input.shape == Shape::Wide
         && !is_json_lines(name)
         && matches!(cfg.input.encoding, Encoding::Utf8 | Encoding::Auto);
     if !may_stream {
         return whole();
-    }
-    let mut file = File::open(path).map_err(io)?;
-    let meta = file.metadata().map_err(io)?;
-    // Only a regular file can be read again by offset (not a pipe).
-    if !meta.is_file() {
-        let mut all = Vec::new();
-        file.read_to_end(&mut all).map_err(io)?;
-        return Ok(Opened::Whole(all));
     }
     let len = meta.len();
     let mut magic = Vec::with_capacity(4);
@@ -109,9 +149,11 @@ pub(super) fn open(cfg: &Config, name: &str, path: &Path, block: usize) -> Resul
     let gzip = magic.starts_with(&[0x1f, 0x8b]);
     file.rewind().map_err(io)?;
     let consumed = Arc::new(AtomicU64::new(0));
+    let hasher = Arc::new(Mutex::new(<sha2::Sha256 as sha2::Digest>::new()));
     let counted = Counting {
         inner: file,
         count: consumed.clone(),
+        hasher: hasher.clone(),
     };
     let mut src: Box<dyn Read + Send> = if gzip {
         Box::new(MultiGzDecoder::new(BufReader::with_capacity(
@@ -137,15 +179,32 @@ pub(super) fn open(cfg: &Config, name: &str, path: &Path, block: usize) -> Resul
     // The header record must be whole in `head`.
     let delim = cfg.input.delimiter.as_bytes()[0];
     let header_cut = Cuts::new(delim, b'\n', None);
-    while !eof
-        && header_cut
-            .last(head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head))
-            .is_none()
-    {
-        let Ok(n) = fill(&mut src, &mut head, block) else {
+    // Past the header's limit with no record end, the file is read whole
+    // no further: read_header refuses it from its first bytes.
+    let mut scanned = 0;
+    while !eof && head.len() <= 3 + MAX_HEADER {
+        // Only the bytes read since the last look can hold the first cut
+        // (a quoted field that runs on is rescanned, at most to the limit).
+        let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+        if memchr::memchr2(b'\n', b'\r', &text[scanned.min(text.len())..]).is_some()
+            && header_cut.last(text).is_some()
+        {
+            break;
+        }
+        scanned = text.len();
+        // Growing by what is held keeps the rescans linear in all.
+        let step = block.max(head.len());
+        let Ok(n) = fill(&mut src, &mut head, step) else {
             return whole();
         };
-        eof = n < block;
+        eof = n < step;
+    }
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+    if !eof && head.len() > 3 + MAX_HEADER && header_cut.last(text).is_none() {
+        read_header(cfg, name, text)?;
+        // A header that ends, but not at a `\n` (CR-only line ends): read
+        // whole, as such files are.
+        return whole();
     }
     if eof {
         return if gzip {
@@ -161,6 +220,8 @@ pub(super) fn open(cfg: &Config, name: &str, path: &Path, block: usize) -> Resul
         consumed,
         gzip,
         block,
+        path: path.to_path_buf(),
+        hasher,
     }))
 }
 
@@ -204,6 +265,7 @@ struct Lengths {
     quarantine: usize,
     missing: usize,
     units: Vec<usize>,
+    filtered: u64,
 }
 
 impl Lengths {
@@ -214,6 +276,7 @@ impl Lengths {
             quarantine: ds.quarantine.len(),
             missing: ds.missing.len(),
             units: ds.units.iter().map(|u| u.len()).collect(),
+            filtered: ds.filtered,
         }
     }
 
@@ -222,6 +285,7 @@ impl Lengths {
         ds.flags.truncate(self.flags);
         ds.quarantine.truncate(self.quarantine);
         ds.missing.truncate(self.missing);
+        ds.filtered = self.filtered;
         for (u, &n) in ds.units.iter_mut().zip(&self.units) {
             u.truncate(n);
         }
@@ -325,6 +389,8 @@ pub(super) fn read_wide_stream(
         consumed,
         gzip,
         block,
+        path,
+        hasher,
     } = stream;
     let skip: u64 = if head.starts_with(b"\xEF\xBB\xBF") {
         3
@@ -486,11 +552,15 @@ pub(super) fn read_wide_stream(
     }
     ds.files.push(SourceFile {
         path: name.to_string(),
+        name: crate::model::file_name(name),
+        sha256: file_sha256(&path, &hasher, consumed.load(Ordering::Relaxed))?,
         header: header.names.clone(),
         rows: 0,
+        filtered: ds.filtered - before.filtered,
         bytes,
         encoding: "utf-8",
         gzip,
+        warnings: Vec::new(),
     });
     ds.files[file_index as usize].rows = rows;
     Ok(Streamed::Done {
