@@ -161,7 +161,7 @@ fn bravo_matches_arlo() {
             .iter()
             .map(|(k, v)| (k, v.as_u64().unwrap()))
             .collect();
-        by.sort_by(|a, b| b.1.cmp(&a.1));
+        by.sort_by_key(|a| std::cmp::Reverse(a.1));
         let (w, wv) = by[0];
         let pairs = |sample: Option<&Value>| -> Vec<Pair> {
             by[1..]

@@ -281,12 +281,12 @@ impl AuditState {
                 "ballot draw {draw} was not drawn"
             )));
         }
-        if let Some(v) = vote {
-            if !self.reported.options.iter().any(|o| o == v) {
-                return Err(AuditError::State(format!(
-                    "draw {draw}: option {v} is not in the contest"
-                )));
-            }
+        if let Some(v) = vote
+            && !self.reported.options.iter().any(|o| o == v)
+        {
+            return Err(AuditError::State(format!(
+                "draw {draw}: option {v} is not in the contest"
+            )));
         }
         self.ballots.insert(draw, vote.map(str::to_string));
         Ok(())
@@ -439,11 +439,13 @@ fn next_size(
                 };
                 let n = rep.stations.len();
                 for j in x.len()..n {
-                    x.push(if k != usize::MAX && (j - drawn as usize) % k == 0 {
-                        small
-                    } else {
-                        big
-                    });
+                    x.push(
+                        if k != usize::MAX && (j - drawn as usize).is_multiple_of(k) {
+                            small
+                        } else {
+                            big
+                        },
+                    );
                 }
                 let hit = a.test.first_crossing(&x, alpha).unwrap_or(n as u64);
                 need = need.max(hit.saturating_sub(drawn));
