@@ -1,7 +1,8 @@
 //! The audit on real reported results: the Venezuela 2024 V1 sheets
 //! (resultadosconvzla) as the reported results, with simulated recounts
 //! that agree with every sheet, and that differ on 1% of the sampled
-//! sheets (10 votes moved from González to Maduro on each). Figures in
+//! sheets (draws 1, 101, 201, …: 10 votes moved from González to Maduro;
+//! for BRAVO those ballots read as Maduro). Figures in
 //! docs/audit.md (`--nocapture` prints them).
 //!
 //! Runs when TALLYPROOF_REAL_DATA names the shared data folder, and fails
@@ -67,7 +68,7 @@ fn venezuela_2024_v1_audit() {
                     let i = rep.index_of(&d.station).unwrap();
                     let mut v = rep.stations[i].votes.clone();
                     if m.draws_sheets() {
-                        if differ && d.number % 100 == 0 && !st.audited.contains_key(&d.station) {
+                        if differ && d.number % 100 == 1 && !st.audited.contains_key(&d.station) {
                             let k = v[eg].min(10);
                             v[eg] -= k;
                             v[nm] += k;
@@ -85,7 +86,7 @@ fn venezuela_2024_v1_audit() {
                             }
                             b -= n;
                         }
-                        if differ && d.number % 100 == 0 {
+                        if differ && d.number % 100 == 1 {
                             vote = Some("NM".to_string());
                         }
                         st.ballots.insert(d.number, vote);
