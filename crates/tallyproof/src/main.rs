@@ -56,6 +56,8 @@ enum Command {
     Sample(cmd::sample::Args),
     /// Quick count on a sample of stations: plan the size, estimate shares with intervals.
     Quickcount(cmd::quickcount::Args),
+    /// Risk-limiting audits: plan, sample, record, assess (MACRO, ALPHA, BRAVO).
+    Audit(cmd::audit::Args),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +78,7 @@ fn main() -> ExitCode {
         Command::Log(a) => cmd::log::run(a),
         Command::Sample(a) => cmd::sample::run(a),
         Command::Quickcount(a) => cmd::quickcount::run(a),
+        Command::Audit(a) => cmd::audit::run(a),
     };
     match result {
         Ok(code) => code,

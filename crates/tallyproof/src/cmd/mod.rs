@@ -1,5 +1,6 @@
 //! One module per subcommand; shared input handling in [`input`].
 
+pub mod audit;
 pub mod crosscheck;
 pub mod demo;
 pub mod forensics;
