@@ -6,7 +6,7 @@ use rand::Rng;
 use rayon::prelude::*;
 use statrs::distribution::{Binomial, Discrete};
 
-use super::util::{is_whole_percent, mean_sd, replicates, test_seed, upper_p};
+use super::util::{is_whole_percent, mean_sd, replicates_with, test_seed, upper_p};
 use super::{Finding, ForensicTest, ForensicsError, INTEGER_PERCENTAGES, Input, Options, Stations};
 
 /// Excess of stations whose turnout or leader share is a whole percentage.
@@ -30,7 +30,10 @@ use super::{Finding, ForensicTest, ForensicsError, INTEGER_PERCENTAGES, Input, O
 /// binomial counts, at a fraction of the cost. The statistic is the number N of stations whose turnout
 /// or share is whole; the anomaly is N − mean(N*) over the replicates, its
 /// size in null standard deviations z = (N − mean N*)/sd N*, and the p-value
-/// (1 + #{N* ≥ N})/(R + 1).
+/// (1 + #{N* ≥ N})/(R + 1). The test's p-value is that of the smallest of
+/// the three upper-tail p-values (turnout, leader share, either), calibrated
+/// on the same replicates (Westfall & Young 1993), so that rounding of
+/// turnout alone is not diluted by the share's noise.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct IntegerPercentages;
 
@@ -51,6 +54,11 @@ pub struct IntegerCounts {
     pub null_sd: [f64; 3],
     /// Upper-tail p-value of the combined count.
     pub p_value: f64,
+    /// p-value of the smallest of the three upper-tail p-values (turnout,
+    /// leader, combined), calibrated on the joint simulations (Westfall &
+    /// Young 1993): the test's p-value, as powerful against rounding of
+    /// turnout alone as of both.
+    pub p_min: f64,
     /// Ids of stations with a whole turnout or share.
     pub whole_ids: Vec<String>,
 }
@@ -143,11 +151,55 @@ fn included(s: &Stations, leader: usize) -> Vec<usize> {
         .collect()
 }
 
+/// The p-value of min_k p_k for statistics simulated jointly (Westfall &
+/// Young 1993, ch. 2): the observed vector and the R simulated ones are
+/// exchangeable under the null; each statistic gets its upper-tail p-value
+/// among all R + 1 of its kind, and the result is the share of the R + 1
+/// vectors whose smallest p-value is at most the observed one.
+pub(crate) fn min_p_joint(obs: &[f64], sims: &[&[f64]]) -> f64 {
+    let r = sims.first().map_or(0, |s| s.len());
+    let m = (r + 1) as f64;
+    // Each statistic's values sorted, for upper-tail counts by search.
+    let sorted: Vec<Vec<f64>> = obs
+        .iter()
+        .zip(sims)
+        .map(|(&o, s)| {
+            let mut v: Vec<f64> = std::iter::once(o).chain(s.iter().copied()).collect();
+            v.sort_by(|a, b| a.total_cmp(b));
+            v
+        })
+        .collect();
+    let p_of = |k: usize, x: f64| {
+        let v = &sorted[k];
+        let below = v.partition_point(|&y| y < x - 1e-12);
+        (v.len() - below) as f64 / m
+    };
+    let min_at = |row: &dyn Fn(usize) -> f64| {
+        (0..obs.len())
+            .map(|k| p_of(k, row(k)))
+            .fold(f64::INFINITY, f64::min)
+    };
+    let observed = min_at(&|k| obs[k]);
+    let at_most = (0..r)
+        .filter(|&i| min_at(&|k| sims[k][i]) <= observed + 1e-12)
+        .count();
+    (1 + at_most) as f64 / m
+}
+
 /// Computes the observed and null counts (see [`IntegerPercentages`]).
 pub fn integer_counts(
     s: &Stations,
     seed: u64,
     reps: usize,
+) -> Result<IntegerCounts, ForensicsError> {
+    integer_counts_with(s, seed, reps, &super::NoProgress)
+}
+
+fn integer_counts_with(
+    s: &Stations,
+    seed: u64,
+    reps: usize,
+    progress: &dyn super::Progress,
 ) -> Result<IntegerCounts, ForensicsError> {
     let leader = s.leader().ok_or(ForensicsError::NotApplicable {
         test: INTEGER_PERCENTAGES,
@@ -199,7 +251,8 @@ pub fn integer_counts(
         })
         .collect();
     let stream = test_seed(seed, INTEGER_PERCENTAGES);
-    let sims = replicates(stream, reps, |rng| {
+    progress.length(reps as u64);
+    let sims = replicates_with(stream, reps, progress, |rng| {
         let (mut t, mut l, mut c) = (0u32, 0u32, 0u32);
         for &(qt, ql) in &th {
             // One 64-bit draw: the high half for turnout, the low half for share.
@@ -213,9 +266,14 @@ pub fn integer_counts(
         [f64::from(t), f64::from(l), f64::from(c)]
     });
     let col = |k: usize| sims.iter().map(|x| x[k]).collect::<Vec<f64>>();
-    let (m0, s0) = mean_sd(&col(0));
-    let (m1, s1) = mean_sd(&col(1));
+    let (c0, c1) = (col(0), col(1));
+    let (m0, s0) = mean_sd(&c0);
+    let (m1, s1) = mean_sd(&c1);
     let comb = col(2);
+    let p_min = min_p_joint(
+        &[t as f64, l as f64, c as f64],
+        &[c0.as_slice(), c1.as_slice(), comb.as_slice()],
+    );
     let (m2, s2) = mean_sd(&comb);
     Ok(IntegerCounts {
         included: idx.len(),
@@ -225,6 +283,7 @@ pub fn integer_counts(
         null_mean: [m0, m1, m2],
         null_sd: [s0, s1, s2],
         p_value: upper_p(c as f64, &comb),
+        p_min,
         whole_ids,
     })
 }
@@ -234,9 +293,14 @@ impl ForensicTest for IntegerPercentages {
         INTEGER_PERCENTAGES
     }
 
-    fn run(&self, input: &Input<'_>, options: &Options) -> Result<Finding, ForensicsError> {
+    fn run_with(
+        &self,
+        input: &Input<'_>,
+        options: &Options,
+        progress: &dyn super::Progress,
+    ) -> Result<Finding, ForensicsError> {
         let s = input.stations;
-        let r = integer_counts(s, options.seed, options.replicates)?;
+        let r = integer_counts_with(s, options.seed, options.replicates, progress)?;
         let a = r.anomaly();
         let z = r.z();
         let mut f = Finding::new(
@@ -245,7 +309,7 @@ impl ForensicTest for IntegerPercentages {
         );
         f.statistic_name = "stations with whole-percent turnout or leader share".into();
         f.statistic = r.combined as f64;
-        f.p_value = Some(r.p_value);
+        f.p_value = Some(r.p_min);
         f.effect_name = "excess stations (observed − null mean)".into();
         f.effect = a[2];
         f.detail("included stations", r.included as f64);
@@ -260,11 +324,13 @@ impl ForensicTest for IntegerPercentages {
         f.detail("combined null mean", r.null_mean[2]);
         f.detail("combined null sd", r.null_sd[2]);
         f.detail("combined z", z[2]);
+        f.detail("combined p", r.p_value);
         f.set_stations(r.whole_ids);
         f.null = "Included stations (registered ≥ 100, valid + invalid > 0, turnout and leader \
                   share ≤ 99%) have binomial counts around their own turnout and leader share, \
                   independently; whole percentages (±0.05 pp) then occur only as often as the \
-                  smooth spread of rates makes them."
+                  smooth spread of rates makes them. p-value: the smallest of the turnout, \
+                  share and either-count upper-tail p-values, calibrated jointly."
             .into();
         f.caveat = "An excess means some protocols were written to round targets, not which \
                     ones: the listed stations include the many that are whole by chance. Very \
@@ -284,6 +350,19 @@ impl ForensicTest for IntegerPercentages {
 mod tests {
     use super::super::util::binomial;
     use super::*;
+
+    #[test]
+    fn min_p_joint_by_hand() {
+        // The two-statistic case of shape::min_p_combined_by_hand: observed
+        // (5, 0) with sims a = {1, 6, 2}, b = {0, 1, 2} -> 3/4; (9, 9) -> 1/4.
+        let a: &[f64] = &[1.0, 6.0, 2.0];
+        let b: &[f64] = &[0.0, 1.0, 2.0];
+        assert!((min_p_joint(&[5.0, 0.0], &[a, b]) - 0.75).abs() < 1e-12);
+        assert!((min_p_joint(&[9.0, 9.0], &[a, b]) - 0.25).abs() < 1e-12);
+        // One statistic: the ordinary upper-tail p-value, (1 + 1)/4 for 5
+        // against {1, 6, 2}.
+        assert!((min_p_joint(&[5.0], &[a]) - 0.5).abs() < 1e-12);
+    }
 
     #[test]
     fn whole_prob_matches_direct_sum() {
