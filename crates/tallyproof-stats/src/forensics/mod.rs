@@ -624,14 +624,14 @@ fn meaning(f: &Finding) -> String {
         TURNOUT_SHARE_SLOPE => {
             if f.statistic > 0.0 {
                 format!(
-                    "the leader's share rises with turnout within districts (slope {:+.3}), \
+                    "the leader's share rises with turnout within geographic groups (slope {:+.3}), \
                      the direction ballot stuffing for the leader produces, and also honest \
                      differences between electorates",
                     f.statistic
                 )
             } else {
                 format!(
-                    "the leader's share falls as turnout rises within districts (slope {:+.3}), \
+                    "the leader's share falls as turnout rises within geographic groups (slope {:+.3}), \
                      the opposite of what ballot stuffing for the leader does",
                     f.statistic
                 )
@@ -652,8 +652,9 @@ fn meaning(f: &Finding) -> String {
             g("extreme f_e")
         ),
         DISTRIBUTION_SHAPE => format!(
-            "turnout or leader share is not unimodal (dips {:.4} and {:.4}): a second mode, which \
-             stuffing in some stations makes and honest regional differences can too",
+            "turnout or leader share departs from a smooth bell shape within groups (dips {:.4} \
+             and {:.4}): a second mode, as stuffing in some stations makes, or a peak and tails \
+             unlike the normal, as honest differences make; read the histograms",
             g("turnout dip"),
             g("share dip")
         ),
