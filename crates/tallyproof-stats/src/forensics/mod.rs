@@ -595,7 +595,8 @@ impl SuiteReport {
             )
         } else {
             format!(
-                "Significant after Benjamini–Hochberg at {} (a symptom to explain, not proof): {}.",
+                "Found, significant after Benjamini–Hochberg at {} (a symptom to explain, not \
+                 proof): {}.",
                 self.level,
                 sig.join("; ")
             )
