@@ -37,6 +37,9 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::Serialize;
 
+mod strata;
+pub use strata::{Strata, strata_from_dataset};
+
 /// The sheets of one stratum.
 #[derive(Debug, Clone)]
 pub struct Stratum {
@@ -134,6 +137,11 @@ pub enum ProjectionError {
     /// A setting is out of range.
     #[error("invalid projection setting: {0}")]
     Param(String),
+    /// Neither a registry nor the config says how many stations there are.
+    #[error(
+        "the number of stations is unknown: give --registry, or [election] stations_total in the config"
+    )]
+    NoDenominator,
 }
 
 /// Least-squares line y = a + b·x (b = 0 when x does not vary).
