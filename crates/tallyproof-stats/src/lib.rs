@@ -11,5 +11,6 @@
 
 pub mod forensics;
 pub mod fraud;
+pub mod like;
 pub mod projection;
 pub mod simulate;

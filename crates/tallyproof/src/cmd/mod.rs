@@ -3,6 +3,7 @@
 pub mod crosscheck;
 pub mod demo;
 pub mod forensics;
+pub mod forensics_like;
 pub mod input;
 pub mod log;
 pub mod reconcile;
