@@ -1,17 +1,30 @@
 //! The data model: accepted sheets held columnar, the quarantine, stations
 //! listed without a sheet, and where every row came from.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
 use crate::rules::{Rule, Severity};
+use crate::sheet::{Counts, Origin, Sheet, SourceKind};
+
+/// The last component of a path as typed (either separator), for
+/// provenance that must not publish an operator's folders.
+pub fn file_name(path: &str) -> String {
+    path.rsplit(['/', '\\']).next().unwrap_or(path).to_string()
+}
 
 /// A file that was read.
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceFile {
-    /// The path as given.
+    /// The path as given: for messages on the operator's own screen, never
+    /// for publication (it can name a user and folders).
     pub path: String,
+    /// The file's name, without its folders: what provenance publishes.
+    pub name: String,
+    /// SHA-256 of the file's bytes as stored (before decompression),
+    /// lower-case hex: which file, exactly, a sheet came from.
+    pub sha256: String,
     /// The header row, as read (after decoding).
     pub header: Vec<String>,
     /// Data rows read (records after the header, blank lines not counted).
@@ -392,6 +405,38 @@ pub struct MissingSheet {
     pub source: Provenance,
 }
 
+/// What a row states of its own origin besides its file and line: the
+/// provenance fields of a JSON Lines row (`source`, `image`,
+/// `image_sha256`, `qr_payload`, `received_at`, `submitted_by`), as
+/// `tallyproof scan` and the web service write them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RowOrigin {
+    /// `source`: import, scan, witness or official.
+    pub kind: Option<SourceKind>,
+    /// `image`: the image's file name.
+    pub image: Option<String>,
+    /// `image_sha256`.
+    pub image_sha256: Option<String>,
+    /// `qr_payload`.
+    pub qr_payload: Option<String>,
+    /// `received_at`.
+    pub received_at: Option<String>,
+    /// `submitted_by`.
+    pub submitted_by: Option<String>,
+}
+
+impl RowOrigin {
+    /// The JSON Lines keys that carry provenance rather than counts.
+    pub const KEYS: [&'static str; 6] = [
+        "source",
+        "image",
+        "image_sha256",
+        "qr_payload",
+        "received_at",
+        "submitted_by",
+    ];
+}
+
 /// Everything read from a set of input files.
 #[derive(Debug, Clone, Default)]
 pub struct Dataset {
@@ -411,9 +456,58 @@ pub struct Dataset {
     pub quarantine: Vec<Quarantined>,
     /// Stations listed without a sheet.
     pub missing: Vec<MissingSheet>,
+    /// Provenance stated by rows themselves (JSON Lines), by (file, line).
+    pub origins: BTreeMap<(u32, u64), RowOrigin>,
+    /// Rows left out by the config's `[input] where` filter (rows of other
+    /// contests), per file: counted, never validated, never silent.
+    pub filtered: u64,
 }
 
 impl Dataset {
+    /// The full origin of a row: its file's name and hash and its line,
+    /// and whatever the row states of itself (a scan's image and QR
+    /// payload). A scanned sheet's `file` is its image's name.
+    pub fn origin(&self, p: &Provenance) -> Origin {
+        let file = self.files.get(p.file as usize);
+        let row = self.origins.get(&(p.file, p.line));
+        let mut o = Origin::new(row.and_then(|r| r.kind).unwrap_or(SourceKind::Import));
+        o.file = row
+            .and_then(|r| r.image.as_deref())
+            .map(file_name)
+            .or_else(|| file.map(|f| f.name.clone()));
+        o.file_sha256 = file.map(|f| f.sha256.clone());
+        o.line = Some(p.line);
+        if let Some(r) = row {
+            o.image_sha256 = r.image_sha256.clone();
+            o.qr_payload = r.qr_payload.clone();
+            o.received_at = r.received_at.clone();
+            o.submitted_by = r.submitted_by.clone();
+        }
+        o
+    }
+
+    /// The counts of accepted sheet `i`.
+    pub fn counts(&self, i: usize) -> Counts {
+        let s = &self.sheets;
+        let mut c = Counts {
+            options: s.votes.iter().map(|v| u64::from(v[i])).collect(),
+            ..Counts::default()
+        };
+        let e = s.extras().map(|col| col.as_ref().map(|v| u64::from(v[i])));
+        c.set_extras(e);
+        c
+    }
+
+    /// Accepted sheet `i` as a value, with its full origin.
+    pub fn sheet(&self, i: usize) -> Sheet {
+        Sheet {
+            station: self.sheets.station.get(i).to_string(),
+            contest: None,
+            counts: self.counts(i),
+            origin: self.origin(&self.sheets.source[i]),
+        }
+    }
+
     /// "file:line" for a provenance.
     pub fn locate(&self, p: &Provenance) -> String {
         let f = self
