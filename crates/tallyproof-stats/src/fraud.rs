@@ -405,7 +405,11 @@ pub fn alterations(before: &Simulation, after: &Simulation, log: &[Injected]) ->
     let mut out = Vec::new();
     for i in 0..before.len().min(after.len()) {
         let same = before.ballots[i] == after.ballots[i]
-            && before.votes.iter().zip(&after.votes).all(|(a, b)| a[i] == b[i]);
+            && before
+                .votes
+                .iter()
+                .zip(&after.votes)
+                .all(|(a, b)| a[i] == b[i]);
         if same {
             continue;
         }
@@ -559,7 +563,9 @@ mod tests {
     #[test]
     fn parses_kind_and_share() {
         let f = Fraud::parse("stuffing=0.05").unwrap();
-        assert!(matches!(f, Fraud::Stuffing { share, fraction, .. } if share == 0.05 && fraction == STUFFING_FRACTION));
+        assert!(
+            matches!(f, Fraud::Stuffing { share, fraction, .. } if share == 0.05 && fraction == STUFFING_FRACTION)
+        );
         assert_eq!(f.kind(), "stuffing");
         for k in KINDS {
             assert_eq!(Fraud::parse(&format!("{k}=0.01")).unwrap().kind(), *k);
@@ -592,7 +598,11 @@ mod tests {
         let stuffed = alt.iter().filter(|a| a.frauds.contains(&0)).count();
         assert_eq!(stuffed, 30);
         for a in &alt {
-            let gained: i64 = a.votes.iter().map(|(b, c)| i64::from(*c) - i64::from(*b)).sum();
+            let gained: i64 = a
+                .votes
+                .iter()
+                .map(|(b, c)| i64::from(*c) - i64::from(*b))
+                .sum();
             assert_eq!(gained, i64::from(a.ballots.1) - i64::from(a.ballots.0));
         }
     }

@@ -9,8 +9,10 @@
 //! and their registered voters exactly as in the election. Within region
 //! `r`, independently per station:
 //!
-//! - turnout `t = logistic(μ_r + σ_r·z)`, `z ~ N(0, 1)`; ballots `~
-//!   Binomial(registered, t)`;
+//! - turnout `t = logistic(μ_r + β_r·(ln n − c_r) + σ_r·z)`, `z ~ N(0, 1)`,
+//!   with `n` the station's registered voters (turnout that changes with
+//!   station size, as it does where small stations are rural); ballots `~
+//!   Binomial(n, t)`;
 //! - null rate `q = logistic(ν_r + τ_r·z′)`; null `~ Binomial(ballots, q)`;
 //! - support: latent weights `g_j ~ Gamma(c_rj, p_rj / c_rj)` (mean `p_rj`,
 //!   the region's share of option `j`), shares `g / Σ g`, and the valid
@@ -24,11 +26,14 @@
 //!
 //! # Fit (method of moments)
 //!
-//! - `μ_r` and `σ_r`: the mean and the variance of the empirical logits
-//!   `ℓ = logit((b + ½)/(n + 1))` of the region's stations, the variance
-//!   less the binomial part `E[1/(n·t(1 − t))]` (the delta method;
-//!   Agresti 2013, *Categorical Data Analysis*, 3rd ed., §3.1.6 for the
-//!   empirical logit); the same for the null rate.
+//! - `μ_r`, `β_r`, `σ_r`: the least-squares line of the empirical logits
+//!   `ℓ = logit((b + ½)/(n + 1))` of the region's stations on `ln n − c_r`
+//!   (`c_r` the mean log size), and its residual variance less the binomial
+//!   part `E[1/(n·t(1 − t))]` (the delta method; Agresti 2013,
+//!   *Categorical Data Analysis*, 3rd ed., §3.1.6 for the empirical logit).
+//! - the null rate, a few per station and often 0, where empirical logits
+//!   are biased: by moments on the proportion scale, then the delta method
+//!   to the logit scale (see `fit_small_rate`).
 //! - `p_rj = Σ y_j / Σ valid` over the region's stations.
 //! - `ρ_j`: from `Var(y_j / v) = p_j(1 − p_j)[ρ_j + (1 − ρ_j)/v]` (the
 //!   beta-binomial margin of the Dirichlet-multinomial, Mosimann 1962
@@ -39,7 +44,7 @@
 //!
 //! What it leaves out, and [`fit`]'s documentation repeats: the clustering
 //! of stations below the region (districts, polling centres), a turnout
-//! that depends on station size or on support, and any correlation between
+//! that depends on support, and any correlation between
 //! options beyond the normalisation. A test whose null depends on those
 //! sees a look-alike less structured than the election.
 
@@ -67,13 +72,30 @@ pub enum LikeError {
     Input(String),
 }
 
-/// A rate that varies from station to station as `logistic(mean + sd·z)`.
+/// A rate that varies from station to station as `logistic(mean +
+/// slope·(ln size − centre) + sd·z)`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct LogitNormal {
-    /// Mean on the logit scale.
+    /// Mean on the logit scale (at the centre size).
     pub mean: f64,
     /// Standard deviation on the logit scale (beyond binomial noise).
     pub sd: f64,
+    /// Change of the logit per unit of the log of station size.
+    pub slope: f64,
+    /// The log size the slope is centred on.
+    pub centre: f64,
+}
+
+impl LogitNormal {
+    /// The rate at a station of `size` with standard normal draw `z`.
+    fn at(&self, size: u32, z: f64) -> f64 {
+        let u = if self.slope == 0.0 {
+            0.0
+        } else {
+            f64::from(size.max(1)).ln() - self.centre
+        };
+        logistic(self.mean + self.slope * u + self.sd * z)
+    }
 }
 
 /// One region's fitted shape.
@@ -137,33 +159,90 @@ fn logistic(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
-/// Mean and latent sd of a rate `k/n` over stations, on the logit scale.
-fn fit_rate(pairs: impl Iterator<Item = (u32, u32)>) -> LogitNormal {
-    let (mut cnt, mut s, mut ss, mut noise) = (0.0, 0.0, 0.0, 0.0);
+/// Turnout on the logit scale, with its slope on the log of station size:
+/// the empirical logits regressed by least squares on `ln n − centre`,
+/// their residual variance less the binomial part.
+fn fit_turnout(pairs: impl Iterator<Item = (u32, u32)> + Clone) -> LogitNormal {
+    let mut rows: Vec<(f64, f64, f64)> = Vec::new();
     for (k, n) in pairs {
         if n == 0 {
             continue;
         }
-        let k = k.min(n);
-        let (k, n) = (f64::from(k), f64::from(n));
-        let l = logit((k + 0.5) / (n + 1.0));
+        let (k, n) = (f64::from(k.min(n)), f64::from(n));
         let t = (k + 0.5) / (n + 1.0);
-        cnt += 1.0;
-        s += l;
-        ss += l * l;
-        noise += 1.0 / (n * t * (1.0 - t));
+        rows.push((n.ln(), logit(t), 1.0 / (n * t * (1.0 - t))));
     }
-    if cnt < 2.0 {
+    let cnt = rows.len() as f64;
+    if cnt < 3.0 {
+        let mean = rows.iter().map(|r| r.1).sum::<f64>() / cnt.max(1.0);
         return LogitNormal {
-            mean: if cnt > 0.0 { s / cnt } else { 0.0 },
+            mean,
             sd: 0.0,
+            slope: 0.0,
+            centre: 0.0,
         };
     }
-    let mean = s / cnt;
-    let var = (ss - cnt * mean * mean) / (cnt - 1.0);
+    let centre = rows.iter().map(|r| r.0).sum::<f64>() / cnt;
+    let mean = rows.iter().map(|r| r.1).sum::<f64>() / cnt;
+    let sxx: f64 = rows.iter().map(|r| (r.0 - centre).powi(2)).sum();
+    let sxy: f64 = rows.iter().map(|r| (r.0 - centre) * (r.1 - mean)).sum();
+    let slope = if sxx > 1e-9 { sxy / sxx } else { 0.0 };
+    let rss: f64 = rows
+        .iter()
+        .map(|r| (r.1 - mean - slope * (r.0 - centre)).powi(2))
+        .sum();
+    let noise = rows.iter().map(|r| r.2).sum::<f64>() / cnt;
     LogitNormal {
         mean,
-        sd: (var - noise / cnt).max(0.0).sqrt(),
+        sd: (rss / (cnt - 2.0) - noise).max(0.0).sqrt(),
+        slope,
+        centre,
+    }
+}
+
+/// A small rate (null ballots: a few per station, often 0), fitted on the
+/// proportion scale, where small counts do not bias the moments: the
+/// pooled rate `p̄`, the between-station variance `V = Var(k/n) −
+/// E[p̄(1 − p̄)/n]`, and on the logit scale `sd = √V / (p̄(1 − p̄))` (delta
+/// method) and `mean = logit(p̄) − sd²/2` (for small `p̄`, `E[p] ≈
+/// logistic(mean)·e^{sd²/2}`).
+fn fit_small_rate(pairs: impl Iterator<Item = (u32, u32)> + Clone) -> LogitNormal {
+    let (mut k_all, mut n_all, mut cnt) = (0.0, 0.0, 0.0);
+    for (k, n) in pairs.clone() {
+        if n > 0 {
+            k_all += f64::from(k.min(n));
+            n_all += f64::from(n);
+            cnt += 1.0;
+        }
+    }
+    let flat = |p: f64| LogitNormal {
+        mean: logit(p.clamp(1e-6, 1.0 - 1e-6)),
+        sd: 0.0,
+        slope: 0.0,
+        centre: 0.0,
+    };
+    if cnt < 2.0 || n_all == 0.0 {
+        return flat(if n_all > 0.0 { k_all / n_all } else { 0.0 });
+    }
+    let p = k_all / n_all;
+    if p <= 0.0 || p >= 1.0 {
+        return flat(p);
+    }
+    let (mut ss, mut binom) = (0.0, 0.0);
+    for (k, n) in pairs {
+        if n > 0 {
+            let r = f64::from(k.min(n)) / f64::from(n);
+            ss += (r - p).powi(2);
+            binom += p * (1.0 - p) / f64::from(n);
+        }
+    }
+    let v = ((ss - binom) / cnt).max(0.0);
+    let sd = v.sqrt() / (p * (1.0 - p));
+    LogitNormal {
+        mean: logit(p) - sd * sd / 2.0,
+        sd,
+        slope: 0.0,
+        centre: 0.0,
     }
 }
 
@@ -202,8 +281,8 @@ pub fn fit(c: &Counts<'_>) -> Result<Shape, LikeError> {
         if m.is_empty() {
             continue;
         }
-        let turnout = fit_rate(m.iter().map(|&i| (c.ballots[i], c.registered[i])));
-        let null = fit_rate(m.iter().map(|&i| (c.null[i], c.ballots[i])));
+        let turnout = fit_turnout(m.iter().map(|&i| (c.ballots[i], c.registered[i])));
+        let null = fit_small_rate(m.iter().map(|&i| (c.null[i], c.ballots[i])));
         let tv: u64 = m.iter().map(|&i| valid(i)).sum();
         let shares: Vec<f64> = (0..k)
             .map(|j| {
@@ -268,7 +347,11 @@ pub fn default_level(cfg: &Config) -> Option<usize> {
 /// Fits the clean model to the accepted sheets of a dataset by the units of
 /// `level` ([`OwnedCounts::from_dataset`], then [`fit`]).
 pub fn fit_dataset(cfg: &Config, ds: &Dataset, level: Option<usize>) -> Result<Shape, LikeError> {
-    let names = cfg.options.iter().map(|o| o.name.clone().unwrap_or_else(|| o.key.clone())).collect();
+    let names = cfg
+        .options
+        .iter()
+        .map(|o| o.name.clone().unwrap_or_else(|| o.key.clone()))
+        .collect();
     fit(&OwnedCounts::from_dataset(ds, level, names)?.counts())
 }
 
@@ -430,13 +513,9 @@ pub fn generate(shape: &Shape, seed: u64, missing_share: f64) -> Result<Simulati
             rng.set_stream(i as u64 + 1);
             let rs = &shape.regions[region[i] as usize];
             let z: f64 = rng.sample(StandardNormal);
-            let ballots = binomial(
-                &mut rng,
-                registered[i],
-                logistic(rs.turnout.mean + rs.turnout.sd * z),
-            );
+            let ballots = binomial(&mut rng, registered[i], rs.turnout.at(registered[i], z));
             let z: f64 = rng.sample(StandardNormal);
-            let null = binomial(&mut rng, ballots, logistic(rs.null.mean + rs.null.sd * z));
+            let null = binomial(&mut rng, ballots, rs.null.at(ballots, z));
             let valid = ballots - null;
             let w: Vec<f64> = gammas[region[i] as usize]
                 .iter()
@@ -511,17 +590,21 @@ mod tests {
         let sizes = |n: usize, base: u32| -> Vec<u32> {
             (0..n).map(|i| base + (i as u32 * 37) % 400).collect()
         };
-        let region = |name: &str, n, base, t: (f64, f64), shares: Vec<f64>| RegionShape {
+        let region = |name: &str, n, base, t: (f64, f64, f64), shares: Vec<f64>| RegionShape {
             name: name.into(),
             registered: sizes(n, base),
             stations: n,
             turnout: LogitNormal {
                 mean: t.0,
                 sd: t.1,
+                slope: t.2,
+                centre: 5.8,
             },
             null: LogitNormal {
                 mean: -4.0,
                 sd: 0.3,
+                slope: 0.0,
+                centre: 0.0,
             },
             shares,
         };
@@ -529,9 +612,27 @@ mod tests {
             option_keys: ["A", "B", "C", "D"].map(String::from).to_vec(),
             option_names: ["A", "B", "C", "D"].map(String::from).to_vec(),
             regions: vec![
-                region("north", 6000, 200, (0.4, 0.3), vec![0.5, 0.4, 0.08, 0.02]),
-                region("south", 4000, 300, (-0.2, 0.5), vec![0.3, 0.6, 0.07, 0.03]),
-                region("east", 3000, 150, (0.9, 0.2), vec![0.6, 0.3, 0.05, 0.05]),
+                region(
+                    "north",
+                    6000,
+                    200,
+                    (0.4, 0.3, 0.0),
+                    vec![0.5, 0.4, 0.08, 0.02],
+                ),
+                region(
+                    "south",
+                    4000,
+                    300,
+                    (-0.2, 0.5, -0.4),
+                    vec![0.3, 0.6, 0.07, 0.03],
+                ),
+                region(
+                    "east",
+                    3000,
+                    150,
+                    (0.9, 0.2, 0.3),
+                    vec![0.6, 0.3, 0.05, 0.05],
+                ),
             ],
             support_rho: vec![0.02, 0.02, 0.01, 0.05],
         }
@@ -547,11 +648,6 @@ mod tests {
             assert_eq!(f.registered, t.registered);
             // 3,000–6,000 stations: the sample mean of the logits has a
             // standard error below sd/√3000 ≈ 0.01; allow 0.03.
-            assert!(
-                (f.turnout.mean - t.turnout.mean).abs() < 0.03,
-                "{}",
-                f.name
-            );
             // The latent sd: within 0.03 (standard error about
             // sd/√(2n) ≈ 0.007 for the largest, plus the binomial correction).
             assert!(
@@ -559,6 +655,22 @@ mod tests {
                 "{} {:?}",
                 f.name,
                 f.turnout
+            );
+            // The slope on log size (sizes span ln 150 to ln 550, so its
+            // standard error is about 0.03): within 0.1.
+            assert!(
+                (f.turnout.slope - t.turnout.slope).abs() < 0.1,
+                "{} {:?}",
+                f.name,
+                f.turnout
+            );
+            // The mean is at the fitted centre (the mean log size), not at
+            // the known shape's 5.8: compare the rate at the same size.
+            let size = 400;
+            assert!(
+                (f.turnout.at(size, 0.0) - t.turnout.at(size, 0.0)).abs() < 0.01,
+                "{}",
+                f.name
             );
             assert!((f.null.mean - t.null.mean).abs() < 0.05, "{:?}", f.null);
             assert!((f.null.sd - t.null.sd).abs() < 0.08, "{:?}", f.null);

@@ -348,11 +348,7 @@ pub fn project(
                 };
                 let mf = m as f64;
                 for (j, tj) in tot.iter_mut().enumerate() {
-                    let (aj, bj) = if ratio {
-                        (a[j], ystar[j])
-                    } else {
-                        (0.0, a[j])
-                    };
+                    let (aj, bj) = if ratio { (a[j], ystar[j]) } else { (0.0, a[j]) };
                     let fitted = mf * aj + bj * xm_total;
                     let resid = ysum[j] - mf * aj - bj * xd_total;
                     *tj += (fitted + c * resid).max(0.0);

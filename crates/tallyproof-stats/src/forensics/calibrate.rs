@@ -179,13 +179,17 @@ impl LikeCalibration {
     /// look-alike rejection rate is within the band, or its null does not
     /// involve the stations.
     pub fn admits(&self, code: &str) -> bool {
-        self.not_applicable.iter().any(|c| c == code) || self.rate(code).is_some_and(|t| t.calibrated)
+        self.not_applicable.iter().any(|c| c == code)
+            || self.rate(code).is_some_and(|t| t.calibrated)
     }
 
     /// The findings a headline may name: significant after
     /// Benjamini–Hochberg, from a test the look-alikes admit.
     pub fn headline<'a>(&self, report: &'a SuiteReport) -> Vec<&'a Finding> {
-        report.significant().filter(|f| self.admits(f.code)).collect()
+        report
+            .significant()
+            .filter(|f| self.admits(f.code))
+            .collect()
     }
 }
 

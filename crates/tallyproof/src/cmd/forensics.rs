@@ -93,7 +93,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let report = suite(&data, ann.as_ref(), &args.tests, &options)?;
     let like = (args.calibrate_like > 0)
-        .then(|| super::forensics_like::calibrate(&config, &data, &report, &options, args.calibrate_like))
+        .then(|| {
+            super::forensics_like::calibrate(&config, &data, &report, &options, args.calibrate_like)
+        })
         .transpose()?;
     if args.json {
         let v = serde_json::json!({
