@@ -357,21 +357,16 @@ fn headline(h: &mut String, d: &ReportData<'_>) -> Result<(), ReportError> {
         )?;
     }
     if let Some(f) = d.forensics {
-        let sig: Vec<&str> = f.significant().map(|x| x.title.as_str()).collect();
-        if sig.is_empty() {
-            write!(
-                h,
-                "<br>Forensics: no test is significant after Benjamini–Hochberg at {}.",
-                f.level
-            )?;
-        } else {
-            write!(
-                h,
-                "<br>Forensics, significant after Benjamini–Hochberg at {}: <span class=\"bad\">{}</span>.",
-                f.level,
-                esc(&sig.join("; "))
-            )?;
-        }
+        // Only tests calibrated at this size speak in the headline, each
+        // with its direction and meaning; nothing found is said plainly.
+        let found = f.significant().next().is_some();
+        write!(
+            h,
+            "<br>Forensics: {}{}{}",
+            if found { "<span class=\"bad\">" } else { "" },
+            esc(&f.summary()),
+            if found { "</span>" } else { "" }
+        )?;
     }
     writeln!(h, "</p>")?;
     Ok(())
@@ -465,8 +460,8 @@ fn charts_section(h: &mut String, d: &ReportData<'_>) -> Result<(), ReportError>
         }
         writeln!(
             h,
-            "<figure>{}<figcaption>Last digits of the vote counts of at least 100 votes; the line is the 10% expected \
-             when they are uniform (Beber & Scacco 2012).</figcaption></figure>",
+            "<figure>{}<figcaption>Last digits of the vote counts expected at 100 votes or more; the line is the 10% \
+             expected when they are uniform (Beber & Scacco 2012).</figcaption></figure>",
             charts::digits(&counts)?
         )?;
     }
@@ -489,7 +484,9 @@ fn findings(h: &mut String, d: &ReportData<'_>) -> Result<(), ReportError> {
             h,
             "<div class=\"finding\"><h3>{}{}</h3>",
             esc(&f.title),
-            if sig {
+            if f.p_value.is_some() && !f.calibrated {
+                " — exploratory (not calibrated at this size; not in the headline)"
+            } else if sig {
                 " — <span class=\"bad\">significant</span>"
             } else if f.p_value.is_none() {
                 " — listing"

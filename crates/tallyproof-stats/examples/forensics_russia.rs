@@ -1,9 +1,13 @@
 //! Forensics on Russia 2018 (97,699 precincts): the whole-percent test with
-//! 1,000 binomial resamples, timed, and the rest of the suite.
+//! 1,000 binomial resamples, timed, and the rest of the suite, each test
+//! timed on its own, then the default suite in one run. With
+//! `--simulate N` the stations are a clean simulated election of N stations
+//! (seed 1, 4 options) instead.
 //!
 //! ```text
 //! TALLYPROOF_REAL_DATA=/work/shared/data \
 //!   cargo run --release -p tallyproof-stats --example forensics_russia -- [replicates] [--suite]
+//! cargo run --release -p tallyproof-stats --example forensics_russia -- 1000 --suite --simulate 1000000
 //! ```
 //! The NumPy reference of the same resampling is `benches/kobak_numpy.py`.
 
@@ -13,24 +17,43 @@ mod common;
 use std::time::Instant;
 
 use tallyproof_stats::forensics::integer::integer_counts;
-use tallyproof_stats::forensics::{Input, Options, TESTS, run_suite};
+use tallyproof_stats::forensics::{
+    DEFAULT_SUITE, Input, Options, Stations, TESTS, run_suite, test_by_name,
+};
+use tallyproof_stats::simulate::{SimParams, simulate};
 
 fn main() {
-    let Some(path) =
-        common::dataset::real_data("russia-president-uik/russia_2018_president_uik.csv.gz")
-    else {
-        eprintln!("set TALLYPROOF_REAL_DATA");
-        std::process::exit(2);
-    };
-    let reps: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1000);
-    let suite = std::env::args().any(|a| a == "--suite");
+    let args: Vec<String> = std::env::args().collect();
+    let reps: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
+    let suite = args.iter().any(|a| a == "--suite");
+    let simulated: Option<usize> = args
+        .iter()
+        .position(|a| a == "--simulate")
+        .and_then(|k| args.get(k + 1))
+        .and_then(|a| a.parse().ok());
     let t0 = Instant::now();
-    let cfg = common::dataset::config("ru2018.toml");
-    let ds = common::dataset::read(&cfg, &[path]);
-    let s = common::dataset::stations(&ds);
+    let s = if let Some(n) = simulated {
+        let sim = match simulate(&SimParams {
+            stations: n,
+            options: 4,
+            seed: 1,
+            missing_share: 0.0,
+        }) {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        };
+        Stations::from(&sim)
+    } else {
+        let Some(path) =
+            common::dataset::real_data("russia-president-uik/russia_2018_president_uik.csv.gz")
+        else {
+            eprintln!("set TALLYPROOF_REAL_DATA");
+            std::process::exit(2);
+        };
+        let cfg = common::dataset::config("ru2018.toml");
+        let ds = common::dataset::read(&cfg, &[path]);
+        common::dataset::stations(&ds)
+    };
     println!(
         "read {} stations in {:.2} s",
         s.len(),
@@ -62,17 +85,40 @@ fn main() {
         r.combined, r.null_mean[2], r.null_sd[2], a[2], z[2], r.p_value
     );
     if suite {
-        let t2 = Instant::now();
         let opts = Options {
             seed: 2018,
             replicates: reps,
             level: 0.05,
         };
-        let rep = match run_suite(TESTS, &Input::new(&s), &opts) {
+        println!("each test on its own ({reps} replicates asked):");
+        // second-digit-benford (not in the default suite) only with --all.
+        let all = args.iter().any(|a| a == "--all");
+        for name in TESTS.iter().filter(|n| all || DEFAULT_SUITE.contains(n)) {
+            let t = match test_by_name(name) {
+                Ok(t) => t,
+                Err(e) => panic!("{e}"),
+            };
+            let t3 = Instant::now();
+            let r = t.run(&Input::new(&s), &opts);
+            println!(
+                "  {name:<26} {:>8.2} s  p {}",
+                t3.elapsed().as_secs_f64(),
+                match r {
+                    Ok(f) => f.p_value.map_or("-".into(), |p| format!("{p:.3e}")),
+                    Err(e) => e.to_string(),
+                }
+            );
+        }
+        let t2 = Instant::now();
+        let rep = match run_suite(DEFAULT_SUITE, &Input::new(&s), &opts) {
             Ok(r) => r,
             Err(e) => panic!("{e}"),
         };
-        println!("suite: {:.1} s", t2.elapsed().as_secs_f64());
+        println!(
+            "default suite in one run: {:.1} s; headline: {}",
+            t2.elapsed().as_secs_f64(),
+            rep.summary()
+        );
         for f in &rep.findings {
             println!(
                 "  {:<22} statistic {:>12.4} p {:>9} BH {:>9} effect {:.4}",

@@ -5,7 +5,9 @@
 //! On 40 clean elections a test at level 0.05 rejects about 2 times; the
 //! band here is wide (at most 8 of 40: for a calibrated test
 //! P(Binomial(40, 0.05) ≥ 9) ≈ 0.0003), so the test only catches gross
-//! miscalibration. Power is checked where it must be near 1.
+//! miscalibration. Power is checked where it must be near 1. One size is
+//! 20,000 stations, where the old last-digit null (uniform digits of counts
+//! of at least 100) failed.
 
 use tallyproof_stats::forensics::{
     DISTRIBUTION_SHAPE, INTEGER_PERCENTAGES, Input, LAST_DIGIT, Options, SECOND_DIGIT, Stations,
@@ -17,14 +19,18 @@ use tallyproof_stats::simulate::{SimParams, simulate};
 const ELECTIONS: u64 = 40;
 
 fn rejections(test: &str, fraud: Option<Fraud>) -> u64 {
+    rejections_at(test, fraud, 600, ELECTIONS)
+}
+
+fn rejections_at(test: &str, fraud: Option<Fraud>, stations: usize, elections: u64) -> u64 {
     let t = match test_by_name(test) {
         Ok(t) => t,
         Err(e) => panic!("{e}"),
     };
     let mut rejected = 0;
-    for e in 0..ELECTIONS {
+    for e in 0..elections {
         let mut sim = match simulate(&SimParams {
-            stations: 600,
+            stations,
             options: 3,
             seed: 900 + e,
             missing_share: 0.0,
@@ -103,4 +109,45 @@ fn heavy_stuffing_moves_the_slope() {
         }),
     );
     assert!(r >= 30, "found in {r} of {ELECTIONS}");
+}
+
+#[test]
+fn false_positive_rates_at_20000_stations() {
+    // 20 clean elections of 20,000 stations: at most 5 rejections of 20
+    // (for a calibrated test P(Binomial(20, 0.05) ≥ 6) ≈ 0.0003; the old
+    // last-digit null rejected about half of them).
+    for test in [LAST_DIGIT, TURNOUT_SHARE_SLOPE, INTEGER_PERCENTAGES] {
+        let r = rejections_at(test, None, 20_000, 20);
+        eprintln!("{test}: {r} of 20 clean elections of 20,000 stations rejected");
+        assert!(r <= 5, "{test}: {r} of 20 clean elections rejected");
+    }
+}
+
+#[test]
+fn power_at_20000_stations() {
+    // Whole-percent turnout at 1% of 20,000 stations: 200 stations, an
+    // excess of about 180 whole turnouts against a null sd of about 42.
+    let r = rejections_at(
+        INTEGER_PERCENTAGES,
+        Some(Fraud::WholePercent {
+            share: 0.01,
+            rate: Rounded::Turnout,
+            beneficiary: None,
+        }),
+        20_000,
+        10,
+    );
+    assert!(r >= 8, "whole turnout found in {r} of 10");
+    // Stuffing at 5% of stations raises turnout and share together.
+    let r = rejections_at(
+        TURNOUT_SHARE_SLOPE,
+        Some(Fraud::Stuffing {
+            share: 0.05,
+            fraction: (0.2, 0.8),
+            beneficiary: None,
+        }),
+        20_000,
+        10,
+    );
+    assert!(r >= 9, "stuffing found in {r} of 10");
 }

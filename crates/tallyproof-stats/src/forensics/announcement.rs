@@ -113,7 +113,12 @@ impl ForensicTest for AnnouncementPercentages {
         ANNOUNCEMENT_PERCENTAGES
     }
 
-    fn run(&self, input: &Input<'_>, _options: &Options) -> Result<Finding, ForensicsError> {
+    fn run_with(
+        &self,
+        input: &Input<'_>,
+        _options: &Options,
+        _progress: &dyn super::Progress,
+    ) -> Result<Finding, ForensicsError> {
         let a = input.announcement.ok_or(ForensicsError::NotApplicable {
             test: ANNOUNCEMENT_PERCENTAGES,
             reason: "no announcement given".into(),

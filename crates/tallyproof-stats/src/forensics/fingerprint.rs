@@ -5,7 +5,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use super::shape::rates;
-use super::util::{replicate_rng, replicates, test_seed, upper_p};
+use super::util::{binomial, replicate_rng, replicates_with, test_seed, upper_p};
 use super::{Finding, ForensicTest, ForensicsError, Input, KLIMEK_FINGERPRINT, Options, Stations};
 
 /// A 2-D histogram of stations by turnout (rows) and leader share (columns),
@@ -132,12 +132,27 @@ fn draws(base: &KlimekBase, n: usize, rng: &mut ChaCha8Rng) -> ModelDraws {
     d
 }
 
-/// Normalised fingerprint of the model at fraud fractions (f_i, f_e).
+/// Where station `k` of the model falls at fraud fraction x.
+fn fraud_bin(d: &ModelDraws, k: usize, x: f64, bins: usize) -> usize {
+    let (a, v) = (d.a[k], d.v[k]);
+    // A fraction x of non-voters (1 − a) is added as leader votes and a
+    // fraction x of the others' votes a(1 − v) is moved to the leader.
+    let t = a + x * (1.0 - a);
+    let w = if t > 0.0 {
+        (a * v + x * (1.0 - a) + x * a * (1.0 - v)) / t
+    } else {
+        0.0
+    };
+    bin(t, bins) * bins + bin(w, bins)
+}
+
+/// Normalised fingerprint of the model at fraud fractions (f_i, f_e),
+/// station by station (the definition; [`ModelTable`] computes the same fast).
+#[cfg(test)]
 fn model_hist(d: &ModelDraws, fi: f64, fe: f64, bins: usize) -> Vec<f64> {
     let n = d.a.len();
     let mut h = vec![0.0; bins * bins];
     for k in 0..n {
-        let (a, v) = (d.a[k], d.v[k]);
         let x = if d.u[k] < fe {
             d.x_ext[k]
         } else if d.u[k] < fe + fi {
@@ -145,19 +160,88 @@ fn model_hist(d: &ModelDraws, fi: f64, fe: f64, bins: usize) -> Vec<f64> {
         } else {
             0.0
         };
-        // A fraction x of non-voters (1 − a) is added as leader votes and a
-        // fraction x of the others' votes a(1 − v) is moved to the leader.
-        let t = a + x * (1.0 - a);
-        let w = if t > 0.0 {
-            (a * v + x * (1.0 - a) + x * a * (1.0 - v)) / t
-        } else {
-            0.0
-        };
-        h[bin(t, bins) * bins + bin(w, bins)] += 1.0;
+        h[fraud_bin(d, k, x, bins)] += 1.0;
     }
     let n = n.max(1) as f64;
     h.iter_mut().for_each(|x| *x /= n);
     h
+}
+
+/// Resolution of the fraud fractions: the thresholds f_e and f_e + f_i on a
+/// station's uniform are rounded to multiples of this.
+const STEP: f64 = 0.001;
+/// Largest f_i + f_e on the grid (0.5 + 0.05).
+const MAX_FRAUD: f64 = 0.55;
+
+/// The model's fingerprint at every (f_i, f_e), from one set of draws:
+/// stations are bucketed by their uniform u in steps of [`STEP`], and each
+/// bucket keeps the histogram of its stations clean, with incremental fraud
+/// and with extreme fraud. A station is extreme when u < f_e, incremental
+/// when f_e ≤ u < f_e + f_i, clean otherwise, so the fingerprint at any
+/// (f_i, f_e) is a sum of three prefix sums over buckets: O(bins²) per point
+/// instead of O(stations).
+struct ModelTable {
+    cells: usize,
+    /// Prefix sums over buckets of the clean, incremental and extreme
+    /// histograms: `pre[kind][b·cells + c]` = stations in buckets < b.
+    pre: [Vec<f64>; 3],
+    /// The clean histogram of every station.
+    clean_all: Vec<f64>,
+    n: f64,
+}
+
+impl ModelTable {
+    fn new(d: &ModelDraws, bins: usize) -> Self {
+        let cells = bins * bins;
+        let nb = (MAX_FRAUD / STEP).round() as usize + 1;
+        let mut pre = [
+            vec![0.0; (nb + 1) * cells],
+            vec![0.0; (nb + 1) * cells],
+            vec![0.0; (nb + 1) * cells],
+        ];
+        let mut clean_all = vec![0.0; cells];
+        for k in 0..d.a.len() {
+            let c0 = fraud_bin(d, k, 0.0, bins);
+            clean_all[c0] += 1.0;
+            let b = (d.u[k] / STEP).floor() as usize;
+            if b < nb {
+                let base = (b + 1) * cells;
+                pre[0][base + c0] += 1.0;
+                pre[1][base + fraud_bin(d, k, d.x_inc[k], bins)] += 1.0;
+                pre[2][base + fraud_bin(d, k, d.x_ext[k], bins)] += 1.0;
+            }
+        }
+        for p in &mut pre {
+            for b in 1..=nb {
+                for c in 0..cells {
+                    p[b * cells + c] += p[(b - 1) * cells + c];
+                }
+            }
+        }
+        ModelTable {
+            cells,
+            pre,
+            clean_all,
+            n: d.a.len().max(1) as f64,
+        }
+    }
+
+    /// The normalised fingerprint at (f_i, f_e).
+    fn hist(&self, fi: f64, fe: f64, out: &mut [f64]) {
+        let a = ((fe / STEP).round().max(0.0) as usize) * self.cells;
+        let c = (((fe + fi) / STEP).round().max(0.0) as usize) * self.cells;
+        let cells = self.cells;
+        let [pc, pi, pe] = &self.pre;
+        for k in 0..cells {
+            let v = self.clean_all[k] - pc[c + k] + (pi[c + k] - pi[a + k]) + pe[a + k];
+            out[k] = v / self.n;
+        }
+    }
+
+    fn dist(&self, fi: f64, fe: f64, target: &[f64], buf: &mut [f64]) -> f64 {
+        self.hist(fi, fe, buf);
+        dist(buf, target)
+    }
 }
 
 fn flat(h: &FingerprintHistogram) -> Vec<f64> {
@@ -170,27 +254,87 @@ fn dist(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
-/// Grid of (f_i, f_e) tried by the fit.
-fn grid() -> Vec<(f64, f64)> {
-    let mut g = Vec::new();
+/// Coarse grid steps of (f_i, f_e), then the fine steps searched around the
+/// best coarse point.
+const COARSE: (f64, f64) = (0.025, 0.005);
+const FINE: (f64, f64) = (0.005, 0.001);
+
+/// The (f_i, f_e) whose model fingerprint is closest to `target`: the best
+/// point of the coarse grid {0, 0.025, …, 0.5} × {0, 0.005, …, 0.05}, then
+/// of the fine grid (steps 0.005 and 0.001) within one coarse step of it,
+/// then a parabola through the distances at the best fine point and its two
+/// neighbours on each axis (moved at most half a fine step), so the estimate
+/// is continuous and its bootstrap spread is not cut to grid points.
+fn best_fit(m: &ModelTable, target: &[f64]) -> (f64, f64, f64) {
+    let mut buf = vec![0.0; m.cells];
+    let mut best = (0.0, 0.0, f64::INFINITY);
     for i in 0..=20 {
         for e in 0..=10 {
-            g.push((i as f64 * 0.025, e as f64 * 0.005));
+            let (fi, fe) = (i as f64 * COARSE.0, e as f64 * COARSE.1);
+            let dd = m.dist(fi, fe, target, &mut buf);
+            if dd < best.2 {
+                best = (fi, fe, dd);
+            }
         }
     }
-    g
+    let (ci, ce) = (best.0, best.1);
+    for i in -5i32..=5 {
+        for e in -5i32..=5 {
+            let fi = ci + f64::from(i) * FINE.0;
+            let fe = ce + f64::from(e) * FINE.1;
+            if !(-1e-12..=0.5 + 1e-12).contains(&fi) || !(-1e-12..=0.05 + 1e-12).contains(&fe) {
+                continue;
+            }
+            let dd = m.dist(fi, fe, target, &mut buf);
+            if dd < best.2 {
+                best = (fi.max(0.0), fe.max(0.0), dd);
+            }
+        }
+    }
+    let (bi, be, d0) = best;
+    let shift = |dm: f64, dp: f64, h: f64| {
+        let curv = dm - 2.0 * d0 + dp;
+        if curv > 0.0 {
+            (0.5 * h * (dm - dp) / curv).clamp(-0.5 * h, 0.5 * h)
+        } else {
+            0.0
+        }
+    };
+    let mut fi = bi;
+    if bi - FINE.0 >= -1e-12 && bi + FINE.0 <= 0.5 + 1e-12 {
+        let dm = m.dist(bi - FINE.0, be, target, &mut buf);
+        let dp = m.dist(bi + FINE.0, be, target, &mut buf);
+        fi = bi + shift(dm, dp, FINE.0);
+    }
+    let mut fe = be;
+    if be - FINE.1 >= -1e-12 && be + FINE.1 <= 0.05 + 1e-12 {
+        let dm = m.dist(bi, be - FINE.1, target, &mut buf);
+        let dp = m.dist(bi, be + FINE.1, target, &mut buf);
+        fe = be + shift(dm, dp, FINE.1);
+    }
+    (fi, fe, d0)
 }
 
-/// The grid point whose model fingerprint (from `d`) is closest to `target`.
-fn best_fit(d: &ModelDraws, target: &[f64], bins: usize) -> (f64, f64, f64) {
-    let mut best = (0.0, 0.0, f64::INFINITY);
-    for (fi, fe) in grid() {
-        let dd = dist(&model_hist(d, fi, fe, bins), target);
-        if dd < best.2 {
-            best = (fi, fe, dd);
+/// A fingerprint of `n` stations drawn from the model's cell probabilities
+/// `p`: Multinomial(n, p) by conditional binomials (exact draws), normalised.
+fn multinomial_hist(rng: &mut ChaCha8Rng, n: u64, p: &[f64]) -> Vec<f64> {
+    let mut left = n;
+    let mut mass = 1.0;
+    let mut out = vec![0.0; p.len()];
+    for (o, &q) in out.iter_mut().zip(p) {
+        if left == 0 {
+            break;
         }
+        let x = if mass <= q || mass <= 0.0 {
+            left
+        } else {
+            binomial(rng, left, q / mass)
+        };
+        *o = x as f64 / n.max(1) as f64;
+        left -= x;
+        mass -= q;
     }
-    best
+    out
 }
 
 /// The result of [`KlimekFit`].
@@ -228,6 +372,20 @@ pub fn klimek_fit(
     seed: u64,
     bootstrap: usize,
 ) -> Result<KlimekEstimate, ForensicsError> {
+    klimek_fit_with(s, bins, seed, bootstrap, &super::NoProgress)
+}
+
+/// Model stations drawn for the fit: at least this many, so that the
+/// model's own sampling noise is small beside the data's.
+const MODEL_MIN: usize = 200_000;
+
+fn klimek_fit_with(
+    s: &Stations,
+    bins: usize,
+    seed: u64,
+    bootstrap: usize,
+    progress: &dyn super::Progress,
+) -> Result<KlimekEstimate, ForensicsError> {
     let na = |reason: &str| ForensicsError::NotApplicable {
         test: KLIMEK_FINGERPRINT,
         reason: reason.to_string(),
@@ -240,15 +398,23 @@ pub fn klimek_fit(
     let target = flat(&FingerprintHistogram::from_rates(&t, &v, bins));
     let stream = test_seed(seed, KLIMEK_FINGERPRINT);
     let n = t.len();
-    let model = draws(&base, n, &mut replicate_rng(stream, 0));
-    let (fi, fe, _) = best_fit(&model, &target, bins);
-    // Parametric bootstrap: data drawn from the fitted model (and from the
-    // clean model, for the p-value) with fresh draws, refitted on the grid.
+    let m = n.max(MODEL_MIN);
+    // The model the data are fitted against (common random numbers for
+    // every grid point), and an independent one the bootstrap data are drawn
+    // from, so that the bootstrap carries the model's sampling noise too.
+    let model = ModelTable::new(&draws(&base, m, &mut replicate_rng(stream, 0)), bins);
+    let source = ModelTable::new(&draws(&base, m, &mut replicate_rng(stream, 1)), bins);
+    let (fi, fe, _) = best_fit(&model, &target);
+    // Parametric bootstrap: n stations drawn from the fitted model (and from
+    // the clean model, for the p-value), their fingerprint a multinomial
+    // draw from the model's cell probabilities, refitted.
+    progress.length(2 * bootstrap as u64);
     let boot = |offset: usize, bfi: f64, bfe: f64| {
-        replicates(mix_stream(stream, offset), bootstrap, |rng| {
-            let d = draws(&base, n, rng);
-            let h = model_hist(&d, bfi, bfe, bins);
-            let (a, b, _) = best_fit(&model, &h, bins);
+        let mut p = vec![0.0; model.cells];
+        source.hist(bfi, bfe, &mut p);
+        replicates_with(mix_stream(stream, offset), bootstrap, progress, |rng| {
+            let h = multinomial_hist(rng, n as u64, &p);
+            let (a, b, _) = best_fit(&model, &h);
             (a, b)
         })
     };
@@ -285,12 +451,21 @@ fn mix_stream(stream: u64, offset: usize) -> u64 {
 /// the same fraction of the others' votes is moved to the leader; with
 /// probability f_e it has extreme fraud, the same with x = 1 − |N(0, 0.075)|.
 /// (The uniform x and the 0.075 are this implementation's choices.)
-/// Fit: the (f_i, f_e) on the grid {0, 0.025, …, 0.5} × {0, 0.005, …, 0.05}
-/// minimising the squared distance between the data's and the model's
-/// normalised `bins`×`bins` fingerprints, with common random numbers across
-/// grid points. Interval: 2.5–97.5% of fits to data simulated from the fitted
-/// model (parametric bootstrap). p-value: the share of fits to data simulated
-/// from the clean model (f_i = f_e = 0) with f_i + f_e at least the observed.
+/// Fit: the (f_i, f_e) minimising the squared distance between the data's
+/// and the model's normalised `bins`×`bins` fingerprints, searched on the
+/// grid {0, 0.025, …, 0.5} × {0, 0.005, …, 0.05}, then on a fine grid
+/// (steps 0.005 and 0.001) around the best point, then refined by a parabola
+/// through the distances at the best fine point and its neighbours, with
+/// common random numbers across grid points (the model is at least 200,000
+/// drawn stations). Interval: 2.5–97.5% of fits to data simulated from the
+/// fitted model (parametric bootstrap: the data's fingerprint is a
+/// multinomial draw of as many stations as the data from an independent
+/// model draw's cell probabilities, so the interval carries the sampling
+/// noise of data and model). The finer grid and the parabola keep the
+/// interval from collapsing to one grid point on large data, as it did with
+/// the old 0.025 × 0.005 grid on Russia 2018. p-value: the share of fits to
+/// data simulated from the clean model (f_i = f_e = 0) with f_i + f_e at
+/// least the observed.
 #[derive(Debug, Clone)]
 pub struct KlimekFit {
     /// Bins per axis of the fitted fingerprint.
@@ -303,7 +478,7 @@ impl Default for KlimekFit {
     fn default() -> Self {
         KlimekFit {
             bins: 20,
-            max_bootstrap: 100,
+            max_bootstrap: 200,
         }
     }
 }
@@ -313,9 +488,14 @@ impl ForensicTest for KlimekFit {
         KLIMEK_FINGERPRINT
     }
 
-    fn run(&self, input: &Input<'_>, options: &Options) -> Result<Finding, ForensicsError> {
+    fn run_with(
+        &self,
+        input: &Input<'_>,
+        options: &Options,
+        progress: &dyn super::Progress,
+    ) -> Result<Finding, ForensicsError> {
         let reps = options.replicates.min(self.max_bootstrap).max(1);
-        let e = klimek_fit(input.stations, self.bins, options.seed, reps)?;
+        let e = klimek_fit_with(input.stations, self.bins, options.seed, reps, progress)?;
         let mut f = Finding::new(
             KLIMEK_FINGERPRINT,
             "Election fingerprint: Klimek fraud model",
@@ -385,13 +565,35 @@ mod tests {
         let n = 20_000;
         let data = draws(&base, n, &mut replicate_rng(123, 0));
         let target = model_hist(&data, 0.2, 0.02, 20);
-        let model = draws(&base, n, &mut replicate_rng(456, 0));
-        let (fi, fe, _) = best_fit(&model, &target, 20);
+        let model = ModelTable::new(&draws(&base, n, &mut replicate_rng(456, 0)), 20);
+        let (fi, fe, _) = best_fit(&model, &target);
         assert!((fi - 0.2).abs() <= 0.05, "f_i {fi}");
         assert!((fe - 0.02).abs() <= 0.01, "f_e {fe}");
         // Clean data fit close to zero.
         let clean = model_hist(&data, 0.0, 0.0, 20);
-        let (fi, fe, _) = best_fit(&model, &clean, 20);
+        let (fi, fe, _) = best_fit(&model, &clean);
         assert!(fi <= 0.05 && fe <= 0.005, "{fi} {fe}");
+    }
+
+    #[test]
+    fn table_matches_station_by_station_histogram() {
+        // The prefix-sum fingerprint equals the direct one wherever the
+        // thresholds are multiples of STEP.
+        let base = KlimekBase {
+            turnout: 0.6,
+            turnout_sd: 0.1,
+            share: 0.55,
+            share_sd: 0.08,
+        };
+        let d = draws(&base, 5_000, &mut replicate_rng(7, 0));
+        let m = ModelTable::new(&d, 20);
+        let mut buf = vec![0.0; 400];
+        for &(fi, fe) in &[(0.0, 0.0), (0.2, 0.02), (0.475, 0.05), (0.013, 0.007)] {
+            m.hist(fi, fe, &mut buf);
+            let want = model_hist(&d, fi, fe, 20);
+            for (a, b) in buf.iter().zip(&want) {
+                assert!((a - b).abs() < 1e-12, "({fi}, {fe}): {a} vs {b}");
+            }
+        }
     }
 }

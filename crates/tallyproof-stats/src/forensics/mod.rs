@@ -84,6 +84,61 @@ pub const TESTS: &[&str] = &[
     OUTLIERS,
 ];
 
+/// The tests run by default (`forensics` without `--tests`, the report):
+/// those whose null is right at the sizes users run, plus the listing of
+/// outliers. [`SECOND_DIGIT`] is left out: its statistic measures the shape of
+/// the count distribution across decades, which honest elections do not fix,
+/// so no resampling null is right for it at scale (docs/forensics-calibration.md).
+/// It still runs by name.
+pub const DEFAULT_SUITE: &[&str] = &[
+    ANNOUNCEMENT_PERCENTAGES,
+    INTEGER_PERCENTAGES,
+    KLIMEK_FINGERPRINT,
+    LAST_DIGIT,
+    TURNOUT_SHARE_SLOPE,
+    DISTRIBUTION_SHAPE,
+    OUTLIERS,
+];
+
+/// Whether a test's false-positive rate at level 0.05 was measured within
+/// 3.5–6.5% on clean simulated elections at every size from 1,000 stations up
+/// to at least `stations` (the table of docs/forensics-calibration.md, made
+/// by `examples/forensics_calibration.rs`). Only such tests enter the
+/// Benjamini–Hochberg correction and the headline ([`SuiteReport::summary`]);
+/// the others are reported as exploratory.
+pub fn calibrated_at(code: &str, stations: usize) -> bool {
+    // Largest size at which the test was measured in band.
+    let limit = match code {
+        // Its null does not depend on the stations at all.
+        ANNOUNCEMENT_PERCENTAGES => usize::MAX,
+        INTEGER_PERCENTAGES | LAST_DIGIT | TURNOUT_SHARE_SLOPE | DISTRIBUTION_SHAPE => 1_000_000,
+        KLIMEK_FINGERPRINT => 0,
+        SECOND_DIGIT => 0,
+        _ => 0,
+    };
+    stations <= limit
+}
+
+/// Progress of a running suite, for a caller that shows it (the library
+/// never prints). Every method has an empty default; calls come from rayon's
+/// threads, hence `Sync`.
+pub trait Progress: Sync {
+    /// A test starts.
+    fn start(&self, _code: &'static str) {}
+    /// The running test will take about `steps` steps (replicates).
+    fn length(&self, _steps: u64) {}
+    /// `steps` more steps are done.
+    fn advance(&self, _steps: u64) {}
+    /// The test has finished.
+    fn finish(&self, _code: &'static str) {}
+}
+
+/// A [`Progress`] that ignores everything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
 /// At most this many driving station ids are listed in a [`Finding`]; the
 /// full count is in [`Finding::stations_total`].
 pub const MAX_LISTED_STATIONS: usize = 200;
@@ -396,6 +451,10 @@ pub struct Finding {
     pub seed: u64,
     /// Replicates of the simulated null (0 when none was simulated).
     pub replicates: usize,
+    /// Whether the test is calibrated at this number of stations
+    /// ([`calibrated_at`]); set by [`run_suite`]. Only calibrated tests enter
+    /// the Benjamini–Hochberg correction and the headline.
+    pub calibrated: bool,
 }
 
 impl Finding {
@@ -417,6 +476,7 @@ impl Finding {
             citation: String::new(),
             seed: 0,
             replicates: 0,
+            calibrated: false,
         }
     }
 
@@ -447,7 +507,16 @@ pub trait ForensicTest: Send + Sync {
     /// The test's code, one of [`TESTS`].
     fn code(&self) -> &'static str;
     /// Runs the test.
-    fn run(&self, input: &Input<'_>, options: &Options) -> Result<Finding, ForensicsError>;
+    fn run(&self, input: &Input<'_>, options: &Options) -> Result<Finding, ForensicsError> {
+        self.run_with(input, options, &NoProgress)
+    }
+    /// Runs the test, reporting its replicates to `progress`.
+    fn run_with(
+        &self,
+        input: &Input<'_>,
+        options: &Options,
+        progress: &dyn Progress,
+    ) -> Result<Finding, ForensicsError>;
 }
 
 /// The test named `name`, or [`ForensicsError::UnknownTest`].
@@ -495,11 +564,107 @@ pub struct SuiteReport {
 }
 
 impl SuiteReport {
-    /// Findings whose adjusted p-value is at most the level.
+    /// Findings of calibrated tests whose adjusted p-value is at most the level.
     pub fn significant(&self) -> impl Iterator<Item = &Finding> {
         self.findings
             .iter()
-            .filter(|f| f.p_adjusted.is_some_and(|p| p <= self.level))
+            .filter(|f| f.calibrated && f.p_adjusted.is_some_and(|p| p <= self.level))
+    }
+
+    /// The headline in words: each significant finding of a calibrated test,
+    /// with its direction and what it would mean, or a plain statement that
+    /// nothing was found; then the exploratory tests (not calibrated at this
+    /// size) that were run, named as such, without their verdict.
+    pub fn summary(&self) -> String {
+        let sig: Vec<String> = self.significant().map(meaning).collect();
+        let mut out = if sig.is_empty() {
+            format!(
+                "No calibrated forensic test finds anything at false discovery rate {} \
+                 (Benjamini–Hochberg): the counts are as a clean election of this size makes them, \
+                 as far as these tests can see.",
+                self.level
+            )
+        } else {
+            format!(
+                "Significant after Benjamini–Hochberg at {} (a symptom to explain, not proof): {}.",
+                self.level,
+                sig.join("; ")
+            )
+        };
+        let exploratory: Vec<&str> = self
+            .findings
+            .iter()
+            .filter(|f| !f.calibrated && f.p_value.is_some())
+            .map(|f| f.code)
+            .collect();
+        if !exploratory.is_empty() {
+            out.push_str(&format!(
+                " Not in the headline, as not calibrated at this size: {}.",
+                exploratory.join(", ")
+            ));
+        }
+        out
+    }
+}
+
+/// One significant finding in words: what was seen, its direction, and what
+/// it would mean.
+fn meaning(f: &Finding) -> String {
+    let g = |k: &str| f.get(k).unwrap_or(f64::NAN);
+    match f.code {
+        INTEGER_PERCENTAGES => format!(
+            "an excess of {:.0} stations with whole-percent turnout or leader share \
+             (turnout {:+.0}, z {:.1}; leader share {:+.0}, z {:.1}), what protocols written to \
+             round targets leave",
+            f.effect,
+            g("turnout excess"),
+            g("turnout z"),
+            g("leader excess"),
+            g("leader z")
+        ),
+        TURNOUT_SHARE_SLOPE => {
+            if f.statistic > 0.0 {
+                format!(
+                    "the leader's share rises with turnout within geographic groups (slope {:+.3}), \
+                     the direction ballot stuffing for the leader produces, and also honest \
+                     differences between electorates",
+                    f.statistic
+                )
+            } else {
+                format!(
+                    "the leader's share falls as turnout rises within geographic groups (slope {:+.3}), \
+                     the opposite of what ballot stuffing for the leader does",
+                    f.statistic
+                )
+            }
+        }
+        LAST_DIGIT => format!(
+            "last digits of the vote counts are not uniform (digit {:.0} most over-represented), \
+             what invented or rounded counts leave",
+            g("most over-represented digit")
+        ),
+        SECOND_DIGIT => "second digits of the vote counts differ from their resampling \
+                         expectation"
+            .to_string(),
+        KLIMEK_FINGERPRINT => format!(
+            "the fingerprint fits the Klimek fraud model with incremental fraction {:.3} and \
+             extreme fraction {:.3}",
+            g("incremental f_i"),
+            g("extreme f_e")
+        ),
+        DISTRIBUTION_SHAPE => format!(
+            "turnout or leader share departs from a smooth bell shape within groups (dips {:.4} \
+             and {:.4}): a second mode, as stuffing in some stations makes, or a peak and tails \
+             unlike the normal, as honest differences make; read the histograms",
+            g("turnout dip"),
+            g("share dip")
+        ),
+        ANNOUNCEMENT_PERCENTAGES => format!(
+            "the announced totals equal rounded percentages of their sum (grid 1/{:.0}): \
+             they were derived from percentages, not added up from sheets",
+            f.effect
+        ),
+        _ => f.title.clone(),
     }
 }
 
@@ -511,6 +676,44 @@ pub fn run_suite(
     names: &[&str],
     input: &Input<'_>,
     options: &Options,
+) -> Result<SuiteReport, ForensicsError> {
+    run_suite_with_progress(names, input, options, &NoProgress)
+}
+
+/// The p-value of each named test on `stations` with `seed` and `replicates`
+/// (level 0.05), in the order asked; `None` for a listing or a test that is
+/// not applicable. The figures are those of [`run_suite`] with the same
+/// options, whatever the number of threads.
+pub fn suite_p_values(
+    names: &[&str],
+    stations: &Stations,
+    seed: u64,
+    replicates: usize,
+) -> Result<Vec<(&'static str, Option<f64>)>, ForensicsError> {
+    let options = Options {
+        seed,
+        replicates,
+        level: 0.05,
+    };
+    let mut out = Vec::new();
+    for name in names {
+        let t = test_by_name(name)?;
+        match t.run(&Input::new(stations), &options) {
+            Ok(f) => out.push((t.code(), f.p_value)),
+            Err(ForensicsError::NotApplicable { test, .. }) => out.push((test, None)),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// [`run_suite`], reporting each test's start, replicates and end to
+/// `progress`.
+pub fn run_suite_with_progress(
+    names: &[&str],
+    input: &Input<'_>,
+    options: &Options,
+    progress: &dyn Progress,
 ) -> Result<SuiteReport, ForensicsError> {
     if !(options.level > 0.0 && options.level < 1.0) {
         return Err(ForensicsError::InvalidOption(format!(
@@ -524,9 +727,16 @@ pub fn run_suite(
         .collect::<Result<Vec<_>, _>>()?;
     let mut findings = Vec::new();
     let mut skipped = Vec::new();
+    let n = input.stations.len();
     for t in &tests {
-        match t.run(input, options) {
-            Ok(f) => findings.push(f),
+        progress.start(t.code());
+        let r = t.run_with(input, options, progress);
+        progress.finish(t.code());
+        match r {
+            Ok(mut f) => {
+                f.calibrated = calibrated_at(f.code, n);
+                findings.push(f);
+            }
             Err(ForensicsError::NotApplicable { test, reason }) => skipped.push(Skipped {
                 code: test.to_string(),
                 reason,
@@ -534,7 +744,11 @@ pub fn run_suite(
             Err(e) => return Err(e),
         }
     }
-    let ps: Vec<Option<f64>> = findings.iter().map(|f| f.p_value).collect();
+    // Only calibrated tests enter the correction and the headline.
+    let ps: Vec<Option<f64>> = findings
+        .iter()
+        .map(|f| if f.calibrated { f.p_value } else { None })
+        .collect();
     let adjusted = benjamini_hochberg(&ps);
     for (f, a) in findings.iter_mut().zip(adjusted) {
         f.p_adjusted = a;

@@ -75,7 +75,12 @@ impl ForensicTest for Outliers {
         OUTLIERS
     }
 
-    fn run(&self, input: &Input<'_>, _options: &Options) -> Result<Finding, ForensicsError> {
+    fn run_with(
+        &self,
+        input: &Input<'_>,
+        _options: &Options,
+        _progress: &dyn super::Progress,
+    ) -> Result<Finding, ForensicsError> {
         let s = input.stations;
         let l = outlier_lists(s, self.min_votes, self.min_identical);
         let mut ids: Vec<String> = Vec::new();

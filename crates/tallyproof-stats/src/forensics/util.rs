@@ -46,7 +46,24 @@ pub(crate) fn binomial<R: rand::Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u6
 }
 
 /// Runs `f` once per replicate in parallel, each with its own generator.
+#[cfg(test)]
 pub(crate) fn replicates<T, F>(stream: u64, count: usize, f: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(&mut ChaCha8Rng) -> T + Sync + Send,
+{
+    replicates_with(stream, count, &super::NoProgress, f)
+}
+
+/// [`replicates`], reporting each finished replicate to `progress`. The
+/// results are in replicate order, so they do not depend on the number of
+/// threads.
+pub(crate) fn replicates_with<T, F>(
+    stream: u64,
+    count: usize,
+    progress: &dyn super::Progress,
+    f: F,
+) -> Vec<T>
 where
     T: Send,
     F: Fn(&mut ChaCha8Rng) -> T + Sync + Send,
@@ -55,9 +72,20 @@ where
         .into_par_iter()
         .map(|r| {
             let mut rng = replicate_rng(stream, r);
-            f(&mut rng)
+            let out = f(&mut rng);
+            progress.advance(1);
+            out
         })
         .collect()
+}
+
+/// Two-sided normal p-value 2·(1 − Φ(|z|)).
+pub(crate) fn normal_two_sided(z: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    match Normal::new(0.0, 1.0) {
+        Ok(n) => (2.0 * n.cdf(-z.abs())).min(1.0),
+        Err(_) => f64::NAN,
+    }
 }
 
 /// Upper-tail Monte Carlo p-value (1 + #{sim >= obs}) / (R + 1)

@@ -3,9 +3,13 @@
 //! Usage: `tallyproof forensics --config C FILE... [--announcement A]
 //! [--seed S] [--replicates R] [--tests a,b,...] [--json]`
 //!
-//! Runs every forensic test (or those named by `--tests`, from the list in
-//! `tallyproof_stats::forensics::TESTS`) and adjusts the p-values by
-//! Benjamini–Hochberg across the suite. Every simulated null uses `--seed`,
+//! Runs the default suite (`tallyproof_stats::forensics::DEFAULT_SUITE`), or
+//! the tests named by `--tests` (any of `TESTS`, such as
+//! `second-digit-benford`), and adjusts the p-values of the tests calibrated
+//! at this number of stations by Benjamini–Hochberg; the others are shown as
+//! exploratory. The first line is the headline: what the calibrated tests
+//! found, with its direction and meaning, or that they found nothing. A test
+//! running over a second shows a progress bar on stderr. Every simulated null uses `--seed`,
 //! printed in the output, so anyone can recompute the figures. Each finding
 //! is printed with its null hypothesis and its caveat. Findings are data:
 //! the exit code is 0 whatever they say.
@@ -35,7 +39,7 @@ pub struct Args {
     /// Replicates of each simulated null.
     #[arg(long, default_value_t = 1000)]
     replicates: usize,
-    /// Comma-separated test codes (default: all).
+    /// Comma-separated test codes (default: the default suite).
     #[arg(long, value_delimiter = ',')]
     tests: Vec<String>,
     /// Print JSON instead of text.
@@ -72,11 +76,66 @@ pub fn suite(
         input = input.with_announcement(a);
     }
     let names: Vec<&str> = if tests.is_empty() {
-        forensics::TESTS.to_vec()
+        forensics::DEFAULT_SUITE.to_vec()
     } else {
         tests.iter().map(String::as_str).collect()
     };
-    Ok(forensics::run_suite(&names, &input, options)?)
+    Ok(forensics::run_suite_with_progress(
+        &names,
+        &input,
+        options,
+        &TestBar::default(),
+    )?)
+}
+
+/// A progress bar per test on stderr, drawn only once the test has run for
+/// a second.
+#[derive(Default)]
+struct TestBar(std::sync::Mutex<Option<(indicatif::ProgressBar, std::time::Instant, bool)>>);
+
+impl forensics::Progress for TestBar {
+    fn start(&self, code: &'static str) {
+        let pb = indicatif::ProgressBar::hidden();
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:30}] {pos}/{len} replicates {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        pb.set_message(code);
+        if let Ok(mut g) = self.0.lock() {
+            *g = Some((pb, std::time::Instant::now(), false));
+        }
+    }
+
+    fn length(&self, steps: u64) {
+        if let Ok(g) = self.0.lock()
+            && let Some((pb, ..)) = g.as_ref()
+        {
+            pb.set_length(steps);
+        }
+    }
+
+    fn advance(&self, steps: u64) {
+        if let Ok(mut g) = self.0.lock()
+            && let Some((pb, t0, shown)) = g.as_mut()
+        {
+            pb.inc(steps);
+            if !*shown && t0.elapsed().as_secs_f64() > 1.0 {
+                pb.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                *shown = true;
+            }
+        }
+    }
+
+    fn finish(&self, _code: &'static str) {
+        if let Ok(mut g) = self.0.lock()
+            && let Some((pb, ..)) = g.take()
+        {
+            pb.finish_and_clear();
+        }
+    }
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -137,8 +196,11 @@ pub fn render(election: &str, stations: usize, r: &SuiteReport) -> String {
          Benjamini–Hochberg at {}\n\n",
         r.seed, r.replicates, r.level
     ));
+    out.push_str(&format!("Headline: {}\n\n", r.summary()));
     for f in &r.findings {
-        let flag = if f.p_adjusted.is_some_and(|p| p <= r.level) {
+        let flag = if f.p_value.is_some() && !f.calibrated {
+            "exploratory: not calibrated at this size, not in the headline"
+        } else if f.p_adjusted.is_some_and(|p| p <= r.level) {
             "SIGNIFICANT"
         } else if f.p_value.is_none() {
             "listing"
