@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use super::{
     ANNOUNCEMENT_PERCENTAGES, Finding, ForensicsError, Input, Options, Stations, SuiteReport,
-    run_suite,
+    benjamini_hochberg, run_suite,
 };
 use crate::like::{Shape, generate};
 
@@ -269,6 +269,9 @@ mod tests {
         let mut c = Finding::new(ANNOUNCEMENT_PERCENTAGES, "announcement");
         c.p_value = Some(0.001);
         c.p_adjusted = Some(0.002);
+        for f in [&mut a, &mut b, &mut c] {
+            f.calibrated = true;
+        }
         let report = SuiteReport {
             seed: 1,
             replicates: 100,
@@ -302,5 +305,14 @@ mod tests {
         };
         let h: Vec<&str> = cal.headline(&report).iter().map(|f| f.code).collect();
         assert_eq!(h, vec![INTEGER_PERCENTAGES, ANNOUNCEMENT_PERCENTAGES]);
+        // Applied to the report, the last-digit test leaves the correction:
+        // two p-values of 0.001 adjust to 0.001·2/2 = 0.001 each.
+        let mut report = report;
+        cal.apply(&mut report);
+        assert!(!report.findings[0].calibrated);
+        assert_eq!(report.findings[0].p_adjusted, None);
+        assert_eq!(report.findings[1].p_adjusted, Some(0.001));
+        let sig: Vec<&str> = report.significant().map(|f| f.code).collect();
+        assert_eq!(sig, vec![INTEGER_PERCENTAGES, ANNOUNCEMENT_PERCENTAGES]);
     }
 }

@@ -150,12 +150,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         replicates: args.replicates,
         level: 0.05,
     };
-    let report = suite(&data, ann.as_ref(), &args.tests, &options)?;
+    let mut report = suite(&data, ann.as_ref(), &args.tests, &options)?;
     let like = (args.calibrate_like > 0)
         .then(|| {
             super::forensics_like::calibrate(&config, &data, &report, &options, args.calibrate_like)
         })
         .transpose()?;
+    if let Some(c) = &like {
+        c.apply(&mut report);
+    }
     if args.json {
         let v = serde_json::json!({
             "election": config.election.name,

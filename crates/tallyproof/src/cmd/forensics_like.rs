@@ -38,7 +38,7 @@ fn pct(x: f64) -> String {
 }
 
 /// The text view: per test, its p-values beside its look-alike rate, then
-/// the headline.
+/// the headline (`report` with the calibration applied).
 pub fn render(cal: &LikeCalibration, report: &SuiteReport) -> String {
     let mut out = format!(
         "== Calibration on {} clean look-alikes of this election (seed {}; a test rejects a clean election at p ≤ {} about {:.0}% of the time: calibrated band {}–{}, {})\n",
@@ -75,8 +75,9 @@ pub fn render(cal: &LikeCalibration, report: &SuiteReport) -> String {
     }
     let head = cal.headline(report);
     let dropped: Vec<&str> = report
-        .significant()
-        .filter(|f| !cal.admits(f.code))
+        .findings
+        .iter()
+        .filter(|f| f.p_value.is_some_and(|p| p <= report.level) && !cal.admits(f.code))
         .map(|f| f.code)
         .collect();
     if head.is_empty() {
@@ -91,7 +92,8 @@ pub fn render(cal: &LikeCalibration, report: &SuiteReport) -> String {
     }
     if !dropped.is_empty() {
         out.push_str(&format!(
-            "left out of the headline (significant, but they also reject clean look-alikes of this election too often or too rarely): {}.\n",
+            "left out of the headline (p ≤ {} here, but their rate on clean look-alikes of this election is outside the band): {}.\n",
+            report.level,
             dropped.join(", ")
         ));
     }
