@@ -12,6 +12,7 @@
 pub mod audit;
 pub mod forensics;
 pub mod fraud;
+pub mod like;
 pub mod projection;
 pub mod quickcount;
 pub mod sample;

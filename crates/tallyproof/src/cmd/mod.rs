@@ -4,6 +4,7 @@ pub mod audit;
 pub mod crosscheck;
 pub mod demo;
 pub mod forensics;
+pub mod forensics_like;
 pub mod input;
 pub mod log;
 pub mod quickcount;
