@@ -52,6 +52,14 @@ enum Command {
     /// The signed, append-only Merkle log of every sheet: init, append,
     /// checkpoint, prove, consistency, verify, export.
     Log(cmd::log::Args),
+    /// The web service: public results, witnesses' double entry, review.
+    Serve(cmd::serve::Args),
+    /// Sheet files into the service's store, validated, as imports.
+    Import(cmd::import::Args),
+    /// Tokens for witnesses, reviewers and admins.
+    Witness(cmd::witness::Args),
+    /// The public site as static files: pages, JSON and the log's tiles.
+    Export(cmd::export::Args),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +78,10 @@ fn main() -> ExitCode {
         Command::Scan(a) => cmd::scan::run(a),
         Command::Crosscheck(a) => cmd::crosscheck::run(a),
         Command::Log(a) => cmd::log::run(a),
+        Command::Serve(a) => cmd::serve::run(a),
+        Command::Import(a) => cmd::import::run(a),
+        Command::Witness(a) => cmd::witness::run(a),
+        Command::Export(a) => cmd::export::run(a),
     };
     match result {
         Ok(code) => code,

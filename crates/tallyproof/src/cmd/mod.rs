@@ -13,3 +13,7 @@ pub mod scan;
 pub mod simulate;
 pub mod tabulate;
 pub mod validate;
+pub mod serve;
+pub mod import;
+pub mod witness;
+pub mod export;
