@@ -46,8 +46,9 @@ fn spawn(dir: &std::path::Path) -> (Child, String) {
     let mut lines = BufReader::new(out).lines();
     let addr = loop {
         let l = lines.next().expect("the child ended before listening").unwrap();
-        if let Some(a) = l.strip_prefix("LISTENING ") {
-            break a.to_string();
+        // libtest prints "test child ... " before the test's own output.
+        if let Some((_, a)) = l.split_once("LISTENING ") {
+            break a.trim().to_string();
         }
     };
     // Keep draining the child's output so it never blocks on a full pipe.

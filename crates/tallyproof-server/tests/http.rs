@@ -156,7 +156,8 @@ async fn every_route_that_needs_a_token_refuses_without_one(t: common::TestApp) 
             if secured {
                 assert_eq!(status, StatusCode::UNAUTHORIZED, "{m} {path} without a token");
                 checked += 1;
-            } else {
+            } else if path != "/login" {
+                // (Logging in with a wrong token is a 401 by design.)
                 assert_ne!(status, StatusCode::UNAUTHORIZED, "{m} {path} is public");
             }
         }
