@@ -45,6 +45,7 @@
 )]
 
 pub mod announcement;
+pub mod collate;
 pub mod config;
 pub mod error;
 pub mod evidence;

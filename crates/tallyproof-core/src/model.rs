@@ -1,21 +1,37 @@
 //! The data model: accepted sheets held columnar, the quarantine, stations
 //! listed without a sheet, and where every row came from.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
 use crate::rules::{Rule, Severity};
+use crate::sheet::{Counts, Origin, Sheet, SourceKind};
+
+/// The last component of a path as typed (either separator), for
+/// provenance that must not publish an operator's folders.
+pub fn file_name(path: &str) -> String {
+    path.rsplit(['/', '\\']).next().unwrap_or(path).to_string()
+}
 
 /// A file that was read.
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceFile {
-    /// The path as given.
+    /// The path as given: for messages on the operator's own screen, never
+    /// for publication (it can name a user and folders).
     pub path: String,
+    /// The file's name, without its folders: what provenance publishes.
+    pub name: String,
+    /// SHA-256 of the file's bytes as stored (before decompression),
+    /// lower-case hex: which file, exactly, a sheet came from.
+    pub sha256: String,
     /// The header row, as read (after decoding).
     pub header: Vec<String>,
-    /// Data rows read (records after the header, blank lines not counted).
+    /// Data rows read (records after the header, blank lines not counted),
+    /// less those left out by `[input] where`; for long files, stations.
     pub rows: u64,
+    /// Rows left out by `[input] where`: rows of other contests.
+    pub filtered: u64,
     /// Bytes after decompression.
     pub bytes: u64,
     /// The encoding the text was decoded from.
@@ -367,6 +383,10 @@ pub struct Quarantined {
     pub reasons: Vec<Reason>,
     /// The original fields of the row, as read.
     pub record: Vec<String>,
+    /// Long files: the sheet's further rows (one per option), as read, so
+    /// that the quarantine file holds every row and reads back in.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more: Vec<Vec<String>>,
 }
 
 /// A warning on an accepted sheet.
@@ -392,6 +412,38 @@ pub struct MissingSheet {
     pub source: Provenance,
 }
 
+/// What a row states of its own origin besides its file and line: the
+/// provenance fields of a JSON Lines row (`source`, `image`,
+/// `image_sha256`, `qr_payload`, `received_at`, `submitted_by`), as
+/// `tallyproof scan` and the web service write them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RowOrigin {
+    /// `source`: import, scan, witness or official.
+    pub kind: Option<SourceKind>,
+    /// `image`: the image's file name.
+    pub image: Option<String>,
+    /// `image_sha256`.
+    pub image_sha256: Option<String>,
+    /// `qr_payload`.
+    pub qr_payload: Option<String>,
+    /// `received_at`.
+    pub received_at: Option<String>,
+    /// `submitted_by`.
+    pub submitted_by: Option<String>,
+}
+
+impl RowOrigin {
+    /// The JSON Lines keys that carry provenance rather than counts.
+    pub const KEYS: [&'static str; 6] = [
+        "source",
+        "image",
+        "image_sha256",
+        "qr_payload",
+        "received_at",
+        "submitted_by",
+    ];
+}
+
 /// Everything read from a set of input files.
 #[derive(Debug, Clone, Default)]
 pub struct Dataset {
@@ -411,9 +463,58 @@ pub struct Dataset {
     pub quarantine: Vec<Quarantined>,
     /// Stations listed without a sheet.
     pub missing: Vec<MissingSheet>,
+    /// Provenance stated by rows themselves (JSON Lines), by (file, line).
+    pub origins: BTreeMap<(u32, u64), RowOrigin>,
+    /// Rows left out by the config's `[input] where` filter (rows of other
+    /// contests), per file: counted, never validated, never silent.
+    pub filtered: u64,
 }
 
 impl Dataset {
+    /// The full origin of a row: its file's name and hash and its line,
+    /// and whatever the row states of itself (a scan's image and QR
+    /// payload). A scanned sheet's `file` is its image's name.
+    pub fn origin(&self, p: &Provenance) -> Origin {
+        let file = self.files.get(p.file as usize);
+        let row = self.origins.get(&(p.file, p.line));
+        let mut o = Origin::new(row.and_then(|r| r.kind).unwrap_or(SourceKind::Import));
+        o.file = row
+            .and_then(|r| r.image.as_deref())
+            .map(file_name)
+            .or_else(|| file.map(|f| f.name.clone()));
+        o.file_sha256 = file.map(|f| f.sha256.clone());
+        o.line = Some(p.line);
+        if let Some(r) = row {
+            o.image_sha256 = r.image_sha256.clone();
+            o.qr_payload = r.qr_payload.clone();
+            o.received_at = r.received_at.clone();
+            o.submitted_by = r.submitted_by.clone();
+        }
+        o
+    }
+
+    /// The counts of accepted sheet `i`.
+    pub fn counts(&self, i: usize) -> Counts {
+        let s = &self.sheets;
+        let mut c = Counts {
+            options: s.votes.iter().map(|v| u64::from(v[i])).collect(),
+            ..Counts::default()
+        };
+        let e = s.extras().map(|col| col.as_ref().map(|v| u64::from(v[i])));
+        c.set_extras(e);
+        c
+    }
+
+    /// Accepted sheet `i` as a value, with its full origin.
+    pub fn sheet(&self, i: usize) -> Sheet {
+        Sheet {
+            station: self.sheets.station.get(i).to_string(),
+            contest: None,
+            counts: self.counts(i),
+            origin: self.origin(&self.sheets.source[i]),
+        }
+    }
+
     /// "file:line" for a provenance.
     pub fn locate(&self, p: &Provenance) -> String {
         let f = self
@@ -432,10 +533,16 @@ impl Dataset {
     pub fn summary(&self) -> ValidationSummary {
         let mut by_rule: std::collections::BTreeMap<Rule, RuleCount> = Default::default();
         for q in &self.quarantine {
-            for r in &q.reasons {
-                let e = by_rule.entry(r.rule).or_insert(RuleCount {
-                    rule: r.rule,
-                    severity: r.severity,
+            // A sheet counts once under each rule it breaks, however many
+            // findings (a long file's station can break E011 on every row).
+            let mut rules: Vec<(Rule, Severity)> =
+                q.reasons.iter().map(|r| (r.rule, r.severity)).collect();
+            rules.sort();
+            rules.dedup_by_key(|r| r.0);
+            for (rule, severity) in rules {
+                let e = by_rule.entry(rule).or_insert(RuleCount {
+                    rule,
+                    severity,
                     sheets: 0,
                 });
                 e.sheets += 1;
@@ -454,6 +561,7 @@ impl Dataset {
             accepted: self.sheets.len() as u64,
             quarantined: self.quarantine.len() as u64,
             missing: self.missing.len() as u64,
+            other_contests: self.filtered,
             merged: self
                 .flags
                 .iter()
@@ -487,6 +595,9 @@ pub struct ValidationSummary {
     pub quarantined: u64,
     /// Stations listed without a sheet.
     pub missing: u64,
+    /// Rows left out by `[input] where`: rows of other contests, not
+    /// validated (not in `rows_read`).
+    pub other_contests: u64,
     /// Identical copies merged into an accepted sheet.
     pub merged: u64,
     /// Per rule.

@@ -58,20 +58,55 @@ pub(super) struct Stream {
     pub(super) gzip: bool,
     /// Bytes a block.
     block: usize,
+    /// The file, to hash what the text did not need (a gzip member's
+    /// trailing bytes).
+    path: std::path::PathBuf,
+    /// SHA-256 of the file's bytes read so far.
+    hasher: Arc<Mutex<sha2::Sha256>>,
 }
 
-/// Counts the bytes read through it.
+/// Counts and hashes the bytes read through it.
 struct Counting<R> {
     inner: R,
     count: Arc<AtomicU64>,
+    hasher: Arc<Mutex<sha2::Sha256>>,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.count.fetch_add(n as u64, Ordering::Relaxed);
+        if let Ok(mut h) = self.hasher.lock() {
+            sha2::Digest::update(&mut *h, &buf[..n]);
+        }
         Ok(n)
     }
+}
+
+/// The SHA-256 of the whole file: the bytes read through [`Counting`], then
+/// any the text did not need.
+fn file_sha256(
+    st_path: &Path,
+    hasher: &Mutex<sha2::Sha256>,
+    consumed: u64,
+) -> Result<String, Error> {
+    use sha2::Digest;
+    let mut h = hasher.lock().map(|h| h.clone()).unwrap_or_default();
+    let io = |e| Error::Io {
+        path: st_path.display().to_string(),
+        source: e,
+    };
+    let mut f = File::open(st_path).map_err(io)?;
+    f.seek(std::io::SeekFrom::Start(consumed)).map_err(io)?;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
 }
 
 /// Read `len` more bytes (or to the end) into `buf`; the count read.
@@ -109,9 +144,11 @@ pub(super) fn open(cfg: &Config, name: &str, path: &Path, block: usize) -> Resul
     let gzip = magic.starts_with(&[0x1f, 0x8b]);
     file.rewind().map_err(io)?;
     let consumed = Arc::new(AtomicU64::new(0));
+    let hasher = Arc::new(Mutex::new(<sha2::Sha256 as sha2::Digest>::new()));
     let counted = Counting {
         inner: file,
         count: consumed.clone(),
+        hasher: hasher.clone(),
     };
     let mut src: Box<dyn Read + Send> = if gzip {
         Box::new(MultiGzDecoder::new(BufReader::with_capacity(
@@ -161,6 +198,8 @@ pub(super) fn open(cfg: &Config, name: &str, path: &Path, block: usize) -> Resul
         consumed,
         gzip,
         block,
+        path: path.to_path_buf(),
+        hasher,
     }))
 }
 
@@ -204,6 +243,7 @@ struct Lengths {
     quarantine: usize,
     missing: usize,
     units: Vec<usize>,
+    filtered: u64,
 }
 
 impl Lengths {
@@ -214,6 +254,7 @@ impl Lengths {
             quarantine: ds.quarantine.len(),
             missing: ds.missing.len(),
             units: ds.units.iter().map(|u| u.len()).collect(),
+            filtered: ds.filtered,
         }
     }
 
@@ -222,6 +263,7 @@ impl Lengths {
         ds.flags.truncate(self.flags);
         ds.quarantine.truncate(self.quarantine);
         ds.missing.truncate(self.missing);
+        ds.filtered = self.filtered;
         for (u, &n) in ds.units.iter_mut().zip(&self.units) {
             u.truncate(n);
         }
@@ -325,6 +367,8 @@ pub(super) fn read_wide_stream(
         consumed,
         gzip,
         block,
+        path,
+        hasher,
     } = stream;
     let skip: u64 = if head.starts_with(b"\xEF\xBB\xBF") {
         3
@@ -486,8 +530,11 @@ pub(super) fn read_wide_stream(
     }
     ds.files.push(SourceFile {
         path: name.to_string(),
+        name: crate::model::file_name(name),
+        sha256: file_sha256(&path, &hasher, consumed.load(Ordering::Relaxed))?,
         header: header.names.clone(),
         rows: 0,
+        filtered: ds.filtered - before.filtered,
         bytes,
         encoding: "utf-8",
         gzip,
