@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 use tallyproof_core::Dataset;
-use tallyproof_core::sheet::{Counts, Origin, Sheet, SourceKind};
+use tallyproof_core::sheet::{Sheet, SourceKind};
 
 use crate::AppState;
 use crate::flow::SheetState;
@@ -46,24 +46,12 @@ pub fn station_info(ds: &Dataset, i: usize) -> StationInfo {
     }
 }
 
-/// Sheet `i` of a data set, with its file's name as provenance.
+/// Sheet `i` of a data set, with its file's name, SHA-256 and line as
+/// provenance ([`Dataset::sheet`]), as an import.
 pub fn sheet_of(ds: &Dataset, i: usize) -> Sheet {
-    let s = &ds.sheets;
-    let mut counts = Counts {
-        options: s.votes.iter().map(|v| u64::from(v[i])).collect(),
-        ..Counts::default()
-    };
-    let extras = s.extras().map(|c| c.as_ref().map(|v| u64::from(v[i])));
-    counts.set_extras(extras);
-    let mut origin = Origin::new(SourceKind::Import);
-    let p = s.source[i];
-    origin.file = ds.files.get(p.file as usize).map(|f| {
-        std::path::Path::new(&f.path)
-            .file_name()
-            .map_or(f.path.clone(), |n| n.to_string_lossy().into_owned())
-    });
-    origin.line = Some(p.line);
-    Sheet::new(ds.sheets.station.get(i), counts, origin)
+    let mut s = ds.sheet(i);
+    s.origin.kind = SourceKind::Import;
+    s
 }
 
 /// Import every accepted sheet of `ds`.

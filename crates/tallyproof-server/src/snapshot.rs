@@ -82,9 +82,7 @@ pub fn dataset(cfg: &Config, counted: &[Counted]) -> Dataset {
         files: Vec::new(),
         units,
         sheets,
-        flags: Vec::new(),
-        quarantine: Vec::new(),
-        missing: Vec::new(),
+        ..Dataset::default()
     }
 }
 
