@@ -56,7 +56,11 @@ fn token_of(parts: &Parts) -> Option<String> {
     for v in parts.headers.get_all(axum::http::header::COOKIE) {
         let Ok(v) = v.to_str() else { continue };
         for kv in v.split(';') {
-            if let Some(t) = kv.trim().strip_prefix(COOKIE).and_then(|r| r.strip_prefix('=')) {
+            if let Some(t) = kv
+                .trim()
+                .strip_prefix(COOKIE)
+                .and_then(|r| r.strip_prefix('='))
+            {
                 return Some(t.to_string());
             }
         }

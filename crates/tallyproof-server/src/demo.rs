@@ -53,7 +53,11 @@ pub fn fields_of(cfg: &tallyproof_core::Config, sheet: &Sheet) -> BTreeMap<Strin
         .zip(&sheet.counts.options)
         .map(|(o, v)| (o.key.clone(), v.to_string()))
         .collect();
-    for (k, (m, v)) in mapped_extras(cfg).iter().zip(sheet.counts.extras()).enumerate() {
+    for (k, (m, v)) in mapped_extras(cfg)
+        .iter()
+        .zip(sheet.counts.extras())
+        .enumerate()
+    {
         if let (true, Some(v)) = (m, v) {
             f.insert(EXTRA_NAMES[k].to_string(), v.to_string());
         }
@@ -79,9 +83,18 @@ pub async fn seed(
     let report = import(state, ds).await?;
     let mut ids = Vec::new();
     let mut tokens = Vec::new();
-    for (name, role) in [("Ana", Role::Witness), ("Beto", Role::Witness), ("Rita", Role::Reviewer)] {
+    for (name, role) in [
+        ("Ana", Role::Witness),
+        ("Beto", Role::Witness),
+        ("Rita", Role::Reviewer),
+    ] {
         let (t, h) = crate::auth::new_token();
-        ids.push(state.store.add_witness(name, role, &[], &h, crate::now()).await?);
+        ids.push(
+            state
+                .store
+                .add_witness(name, role, &[], &h, crate::now())
+                .await?,
+        );
         tokens.push(t);
     }
     let ana = state
@@ -110,8 +123,14 @@ pub async fn seed(
                     g.counts.options[0] -= 10;
                     g.counts.options[1] += 10;
                 }
-                crate::http::api::submit_typed(state, &beto, &s.station, &fields_of(&state.cfg, &g), None)
-                    .await?;
+                crate::http::api::submit_typed(
+                    state,
+                    &beto,
+                    &s.station,
+                    &fields_of(&state.cfg, &g),
+                    None,
+                )
+                .await?;
                 in_review.push(s.station.clone());
             }
         }
@@ -123,7 +142,8 @@ pub async fn seed(
             g.counts.options[0] -= 5;
             g.counts.options[1] += 5;
         }
-        crate::http::api::submit_typed(state, &beto, &g.station, &fields_of(&state.cfg, &g), None).await?;
+        crate::http::api::submit_typed(state, &beto, &g.station, &fields_of(&state.cfg, &g), None)
+            .await?;
         in_review.push(g.station.clone());
     }
     Ok(DemoTokens {

@@ -63,7 +63,8 @@ pub fn component(code: &str) -> String {
 fn write(out: &Path, rel: &str, bytes: &[u8]) -> Result<(), ApiError> {
     let p = out.join(rel);
     if let Some(d) = p.parent() {
-        std::fs::create_dir_all(d).map_err(|e| ApiError::Internal(format!("{}: {e}", d.display())))?;
+        std::fs::create_dir_all(d)
+            .map_err(|e| ApiError::Internal(format!("{}: {e}", d.display())))?;
     }
     std::fs::write(&p, bytes).map_err(|e| ApiError::Internal(format!("{}: {e}", p.display())))
 }
@@ -109,20 +110,42 @@ pub async fn export(state: &AppState, out: &Path) -> Result<SiteReport, ApiError
             )
             .await
             .into_response();
-            let rel = format!("units/{}/{}/index.html", component(&level.key), component(code));
+            let rel = format!(
+                "units/{}/{}/index.html",
+                component(&level.key),
+                component(code)
+            );
             write(out, &rel, &body(r).await?)?;
             rep.pages += 1;
         }
         let t = api::totals(
             State(state.clone()),
-            Query(api::TotalsQuery { level: Some(level.key.clone()), unit: None }),
+            Query(api::TotalsQuery {
+                level: Some(level.key.clone()),
+                unit: None,
+            }),
         )
         .await?;
-        write(out, &format!("api/v1/totals/{}.json", component(&level.key)), &serde_json::to_vec(&t.0).map_err(|e| ApiError::Internal(e.to_string()))?)?;
+        write(
+            out,
+            &format!("api/v1/totals/{}.json", component(&level.key)),
+            &serde_json::to_vec(&t.0).map_err(|e| ApiError::Internal(e.to_string()))?,
+        )?;
         rep.json += 1;
     }
-    let t = api::totals(State(state.clone()), Query(api::TotalsQuery { level: None, unit: None })).await?;
-    write(out, "api/v1/totals.json", &serde_json::to_vec(&t.0).map_err(|e| ApiError::Internal(e.to_string()))?)?;
+    let t = api::totals(
+        State(state.clone()),
+        Query(api::TotalsQuery {
+            level: None,
+            unit: None,
+        }),
+    )
+    .await?;
+    write(
+        out,
+        "api/v1/totals.json",
+        &serde_json::to_vec(&t.0).map_err(|e| ApiError::Internal(e.to_string()))?,
+    )?;
     rep.json += 1;
     // Every station the store knows, in id order, by pages of the store.
     let mut ids = Vec::new();
@@ -144,7 +167,11 @@ pub async fn export(state: &AppState, out: &Path) -> Result<SiteReport, ApiError
         let p = id.get(..n.min(id.len())).unwrap_or(id).to_string();
         if current.as_ref().is_some_and(|c| c != &p) {
             let c = current.take().unwrap_or_default();
-            write(out, &format!("api/v1/stations/{}.json", component(&c)), &serde_json::to_vec(&bundle).map_err(|e| ApiError::Internal(e.to_string()))?)?;
+            write(
+                out,
+                &format!("api/v1/stations/{}.json", component(&c)),
+                &serde_json::to_vec(&bundle).map_err(|e| ApiError::Internal(e.to_string()))?,
+            )?;
             rep.json += 1;
             bundle.clear();
         }
@@ -154,7 +181,11 @@ pub async fn export(state: &AppState, out: &Path) -> Result<SiteReport, ApiError
         rep.stations += 1;
     }
     if let Some(c) = current {
-        write(out, &format!("api/v1/stations/{}.json", component(&c)), &serde_json::to_vec(&bundle).map_err(|e| ApiError::Internal(e.to_string()))?)?;
+        write(
+            out,
+            &format!("api/v1/stations/{}.json", component(&c)),
+            &serde_json::to_vec(&bundle).map_err(|e| ApiError::Internal(e.to_string()))?,
+        )?;
         rep.json += 1;
     }
     write(
@@ -163,7 +194,10 @@ pub async fn export(state: &AppState, out: &Path) -> Result<SiteReport, ApiError
         json!({"prefix_len": n, "escape": "bytes outside [A-Za-z0-9._-] as %XX", "stations": ids.len()}).to_string().as_bytes(),
     )?;
     if let Some(log) = state.log.as_ref() {
-        rep.log_size = Some(log.export(out).map_err(|e| ApiError::Internal(e.to_string()))?);
+        rep.log_size = Some(
+            log.export(out)
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+        );
     }
     Ok(rep)
 }

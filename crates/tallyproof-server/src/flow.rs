@@ -256,7 +256,9 @@ pub fn on_entry(
             let me = (new.kind, new.witness);
             let waiting: Vec<&Held> = latest(held)
                 .into_iter()
-                .filter(|h| h.state == EntryState::Submitted && independent(me, (h.kind, h.witness)))
+                .filter(|h| {
+                    h.state == EntryState::Submitted && independent(me, (h.kind, h.witness))
+                })
                 .collect();
             if let Some(m) = waiting.iter().find(|h| &h.counts == new.counts) {
                 let others = vec![(m.id, m.state.go(EntryState::Matched)?)];
@@ -331,8 +333,22 @@ mod tests {
     fn first_entry_waits_second_from_another_witness_agrees() {
         let c = counts(10);
         let o = on_entry(None, None, &[], &witness(1, &c)).unwrap();
-        assert!(matches!(o, Outcome::Apply { entry: EntryState::Submitted, to: SheetState::Pending, counts_now: false, .. }));
-        let h = [held(7, SourceKind::Witness, Some(1), 10, EntryState::Submitted)];
+        assert!(matches!(
+            o,
+            Outcome::Apply {
+                entry: EntryState::Submitted,
+                to: SheetState::Pending,
+                counts_now: false,
+                ..
+            }
+        ));
+        let h = [held(
+            7,
+            SourceKind::Witness,
+            Some(1),
+            10,
+            EntryState::Submitted,
+        )];
         let o = on_entry(Some(SheetState::Pending), None, &h, &witness(2, &c)).unwrap();
         assert_eq!(
             o,
@@ -349,9 +365,22 @@ mod tests {
     #[test]
     fn the_same_witness_twice_is_not_two_entries() {
         let c = counts(10);
-        let h = [held(7, SourceKind::Witness, Some(1), 10, EntryState::Submitted)];
+        let h = [held(
+            7,
+            SourceKind::Witness,
+            Some(1),
+            10,
+            EntryState::Submitted,
+        )];
         let o = on_entry(Some(SheetState::Pending), None, &h, &witness(1, &c)).unwrap();
-        assert!(matches!(o, Outcome::Apply { entry: EntryState::Submitted, to: SheetState::Pending, .. }));
+        assert!(matches!(
+            o,
+            Outcome::Apply {
+                entry: EntryState::Submitted,
+                to: SheetState::Pending,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -363,13 +392,21 @@ mod tests {
             held(8, SourceKind::Witness, Some(1), 10, EntryState::Submitted),
         ];
         let o = on_entry(Some(SheetState::Pending), None, &h, &witness(2, &c)).unwrap();
-        assert!(matches!(o, Outcome::Apply { to: SheetState::Agreed, ref others, .. } if others == &vec![(8, EntryState::Matched)]));
+        assert!(
+            matches!(o, Outcome::Apply { to: SheetState::Agreed, ref others, .. } if others == &vec![(8, EntryState::Matched)])
+        );
     }
 
     #[test]
     fn a_disagreement_goes_to_review_and_a_decision_resolves_it() {
         let c = counts(12);
-        let h = [held(7, SourceKind::Witness, Some(1), 10, EntryState::Submitted)];
+        let h = [held(
+            7,
+            SourceKind::Witness,
+            Some(1),
+            10,
+            EntryState::Submitted,
+        )];
         let o = on_entry(Some(SheetState::Pending), None, &h, &witness(2, &c)).unwrap();
         assert_eq!(
             o,
@@ -381,7 +418,10 @@ mod tests {
                 counts_now: false
             }
         );
-        assert_eq!(on_decision(Some(SheetState::InReview)), Ok(SheetState::Resolved));
+        assert_eq!(
+            on_decision(Some(SheetState::InReview)),
+            Ok(SheetState::Resolved)
+        );
         assert!(on_decision(Some(SheetState::Pending)).is_err());
         assert!(on_decision(Some(SheetState::Agreed)).is_err());
         assert!(on_decision(None).is_err());
@@ -390,9 +430,21 @@ mod tests {
     #[test]
     fn a_decoded_qr_and_one_typed_entry_from_the_same_person_agree() {
         let c = counts(10);
-        let h = [held(3, SourceKind::Scan, Some(1), 10, EntryState::Submitted)];
+        let h = [held(
+            3,
+            SourceKind::Scan,
+            Some(1),
+            10,
+            EntryState::Submitted,
+        )];
         let o = on_entry(Some(SheetState::Pending), None, &h, &witness(1, &c)).unwrap();
-        assert!(matches!(o, Outcome::Apply { to: SheetState::Agreed, .. }));
+        assert!(matches!(
+            o,
+            Outcome::Apply {
+                to: SheetState::Agreed,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -404,14 +456,41 @@ mod tests {
             counts: &c,
         };
         let o = on_entry(None, None, &[], &imp).unwrap();
-        assert!(matches!(o, Outcome::Apply { entry: EntryState::Matched, to: SheetState::Agreed, counts_now: true, .. }));
+        assert!(matches!(
+            o,
+            Outcome::Apply {
+                entry: EntryState::Matched,
+                to: SheetState::Agreed,
+                counts_now: true,
+                ..
+            }
+        ));
         let h = [held(1, SourceKind::Import, None, 10, EntryState::Matched)];
-        assert_eq!(on_entry(Some(SheetState::Agreed), Some(&c), &h, &imp).unwrap(), Outcome::Duplicate { of: 1 });
+        assert_eq!(
+            on_entry(Some(SheetState::Agreed), Some(&c), &h, &imp).unwrap(),
+            Outcome::Duplicate { of: 1 }
+        );
         let agree = on_entry(Some(SheetState::Agreed), Some(&c), &h, &witness(4, &c)).unwrap();
-        assert!(matches!(agree, Outcome::Apply { entry: EntryState::Matched, to: SheetState::Agreed, counts_now: false, .. }));
+        assert!(matches!(
+            agree,
+            Outcome::Apply {
+                entry: EntryState::Matched,
+                to: SheetState::Agreed,
+                counts_now: false,
+                ..
+            }
+        ));
         let other = counts(9);
         let o = on_entry(Some(SheetState::Agreed), Some(&c), &h, &witness(4, &other)).unwrap();
-        assert!(matches!(o, Outcome::Apply { entry: EntryState::Disputed, to: SheetState::InReview, counts_now: false, .. }));
+        assert!(matches!(
+            o,
+            Outcome::Apply {
+                entry: EntryState::Disputed,
+                to: SheetState::InReview,
+                counts_now: false,
+                ..
+            }
+        ));
     }
 
     #[test]

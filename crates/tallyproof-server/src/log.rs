@@ -27,7 +27,11 @@ pub struct LogSink {
 }
 
 /// The ledger's record of a sheet.
-pub fn leaf_of(cfg: &tallyproof_core::Config, sheet: &Sheet, supersedes: Option<u64>) -> LeafRecord {
+pub fn leaf_of(
+    cfg: &tallyproof_core::Config,
+    sheet: &Sheet,
+    supersedes: Option<u64>,
+) -> LeafRecord {
     let kind = match sheet.origin.kind {
         SourceKind::Import => tallyproof_ledger::SourceKind::Import,
         SourceKind::Scan => tallyproof_ledger::SourceKind::Scan,
@@ -104,7 +108,11 @@ impl LogSink {
     /// The log's size and its verifier key, as text.
     pub fn head(&self) -> Result<(u64, String, String), LogError> {
         let log = self.log.lock().map_err(|_| LogError::Poisoned)?;
-        Ok((log.size(), log.latest().note().to_string(), log.verifier().to_string()))
+        Ok((
+            log.size(),
+            log.latest().note().to_string(),
+            log.verifier().to_string(),
+        ))
     }
 
     /// Write the log's static export (tiles, checkpoint, per-station

@@ -88,7 +88,8 @@ pub async fn log_many(state: &AppState, sheets: Vec<(Sheet, i64)>) -> Result<(),
     .map_err(|e| ApiError::Internal(format!("log task: {e}")))?
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     for (k, t) in transitions.into_iter().enumerate() {
-        let leaf = i64::try_from(first + k as u64).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let leaf =
+            i64::try_from(first + k as u64).map_err(|e| ApiError::Internal(e.to_string()))?;
         state
             .store
             .set_leaf(t, leaf)

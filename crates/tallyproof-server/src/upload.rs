@@ -121,7 +121,9 @@ async fn finish(job: &Job, scan: tallyproof_acta::ImageScan) -> QrResult {
         Ok(d) => d.clone(),
         Err(f) => {
             let reason = format!("{}: {}", f.reason, f.detail);
-            let _ = store.set_qr(&job.sha256, "unread", None, Some(&reason)).await;
+            let _ = store
+                .set_qr(&job.sha256, "unread", None, Some(&reason))
+                .await;
             return QrResult::Unread {
                 reason,
                 advice: ADVICE.into(),
@@ -129,7 +131,9 @@ async fn finish(job: &Job, scan: tallyproof_acta::ImageScan) -> QrResult {
         }
     };
     let station = decoded.payload.station_id.clone();
-    let _ = store.set_qr(&job.sha256, "read", Some(&station), None).await;
+    let _ = store
+        .set_qr(&job.sha256, "read", Some(&station), None)
+        .await;
     let mut fields: BTreeMap<String, String> = decoded
         .options
         .iter()

@@ -25,7 +25,9 @@ fn child() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async move {
         let dir = std::path::PathBuf::from(dir);
-        let st = store::open(&format!("sqlite:{}", dir.join("t.db").display())).await.unwrap();
+        let st = store::open(&format!("sqlite:{}", dir.join("t.db").display()))
+            .await
+            .unwrap();
         let log = LogSink::open_or_init(&dir.join("log"), "crash.example/log").unwrap();
         let state = AppState::new(st, common::config(), None, Vec::new(), Some(log));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -45,7 +47,10 @@ fn spawn(dir: &std::path::Path) -> (Child, String) {
     let out = c.stdout.take().unwrap();
     let mut lines = BufReader::new(out).lines();
     let addr = loop {
-        let l = lines.next().expect("the child ended before listening").unwrap();
+        let l = lines
+            .next()
+            .expect("the child ended before listening")
+            .unwrap();
         // libtest prints "test child ... " before the test's own output.
         if let Some((_, a)) = l.split_once("LISTENING ") {
             break a.trim().to_string();
@@ -80,7 +85,9 @@ fn every_acknowledged_entry_survives_sigkill() {
     let (t1, t2) = {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
-            let st = store::open(&format!("sqlite:{}", dir.path().join("t.db").display())).await.unwrap();
+            let st = store::open(&format!("sqlite:{}", dir.path().join("t.db").display()))
+                .await
+                .unwrap();
             let stations: Vec<StationInfo> = (0..n)
                 .map(|i| StationInfo {
                     id: format!("S{i:04}"),
@@ -91,8 +98,12 @@ fn every_acknowledged_entry_survives_sigkill() {
             st.put_stations(&stations).await.unwrap();
             let (a, ha) = auth::new_token();
             let (b, hb) = auth::new_token();
-            st.add_witness("A", Role::Witness, &[], &ha, 0).await.unwrap();
-            st.add_witness("B", Role::Witness, &[], &hb, 0).await.unwrap();
+            st.add_witness("A", Role::Witness, &[], &ha, 0)
+                .await
+                .unwrap();
+            st.add_witness("B", Role::Witness, &[], &hb, 0)
+                .await
+                .unwrap();
             (a, b)
         })
     };
@@ -127,23 +138,37 @@ fn every_acknowledged_entry_survives_sigkill() {
     }
     killer.join().unwrap();
     let _ = child.wait();
-    assert!(!acked.is_empty(), "no entry was acknowledged before the kill");
-    assert!(acked.len() < 2 * n, "the kill came after the whole stream: make the stream longer");
+    assert!(
+        !acked.is_empty(),
+        "no entry was acknowledged before the kill"
+    );
+    assert!(
+        acked.len() < 2 * n,
+        "the kill came after the whole stream: make the stream longer"
+    );
     // Restart on the same files: it opens, and everything acknowledged is there.
     let (mut child, addr) = spawn(dir.path());
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let st = store::open(&format!("sqlite:{}", dir.path().join("t.db").display())).await.unwrap();
+        let st = store::open(&format!("sqlite:{}", dir.path().join("t.db").display()))
+            .await
+            .unwrap();
         for &(i, w) in &acked {
             let rec = st.record(&format!("S{i:04}")).await.unwrap().unwrap();
             let name = ["A", "B"][w];
             assert!(
-                rec.entries.iter().any(|e| e.witness_name.as_deref() == Some(name)),
+                rec.entries
+                    .iter()
+                    .any(|e| e.witness_name.as_deref() == Some(name)),
                 "station {i}: witness {name}'s acknowledged entry is missing"
             );
             // Nothing half-written: a sheet with both entries is agreed,
             // with one is pending.
-            let want = if rec.entries.len() == 2 { "agreed" } else { "pending" };
+            let want = if rec.entries.len() == 2 {
+                "agreed"
+            } else {
+                "pending"
+            };
             assert_eq!(rec.sheet.unwrap().as_str(), want, "station {i}");
         }
         // The restarted server appended whatever the kill left out of the log.
@@ -152,7 +177,9 @@ fn every_acknowledged_entry_survives_sigkill() {
     // The server still takes entries after the restart.
     let body = r#"{"station":"S0299","fields":{"A":"1","B":"7","registered":"100","valid":"8"}}"#;
     assert_eq!(post(&addr, &t1, body), Some(201));
-    let _ = Command::new("kill").args(["-9", &child.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-9", &child.id().to_string()])
+        .status();
     let _ = child.wait();
     // The log verifies (a torn last frame, if any, is reported, not an error).
     let rep = tallyproof_ledger::verify(&dir.path().join("log"), &Default::default()).unwrap();

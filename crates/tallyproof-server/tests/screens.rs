@@ -54,7 +54,9 @@ async fn pages_render_at_phone_and_desktop_width() {
     let local = out.join("local");
     std::fs::create_dir_all(local.join("static")).unwrap();
     let a = addr.to_string();
-    let css = tokio::task::spawn_blocking(move || fetch_css(&a)).await.unwrap();
+    let css = tokio::task::spawn_blocking(move || fetch_css(&a))
+        .await
+        .unwrap();
     std::fs::write(local.join("static/style.css"), css).unwrap();
     let fix = |h: &str| h.replace("href=\"/static/style.css\"", "href=\"static/style.css\"");
     std::fs::write(local.join("enter.html"), fix(&enter)).unwrap();
@@ -63,8 +65,14 @@ async fn pages_render_at_phone_and_desktop_width() {
         ("dashboard", format!("http://{addr}/")),
         ("station", format!("http://{addr}/stations/01-001")),
         ("unit", format!("http://{addr}/units/region/01")),
-        ("enter", format!("file://{}", local.join("enter.html").display())),
-        ("review", format!("file://{}", local.join("review.html").display())),
+        (
+            "enter",
+            format!("file://{}", local.join("enter.html").display()),
+        ),
+        (
+            "review",
+            format!("file://{}", local.join("review.html").display()),
+        ),
     ];
     for (name, url) in &pages {
         for (w, h, label) in [(390, 844, "phone"), (1280, 900, "desktop")] {
@@ -93,7 +101,11 @@ async fn pages_render_at_phone_and_desktop_width() {
             let img = image::open(&png).unwrap().to_luma8();
             assert_eq!(img.width(), w);
             let dark = img.pixels().filter(|p| p.0[0] < 128).count();
-            assert!(dark > 500, "{} looks blank ({dark} dark pixels)", png.display());
+            assert!(
+                dark > 500,
+                "{} looks blank ({dark} dark pixels)",
+                png.display()
+            );
         }
     }
     eprintln!("screenshots in {}", out.display());
@@ -103,9 +115,14 @@ async fn pages_render_at_phone_and_desktop_width() {
 fn fetch_css(addr: &str) -> String {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).unwrap();
-    s.write_all(format!("GET /static/style.css HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes())
-        .unwrap();
+    s.write_all(
+        format!("GET /static/style.css HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    )
+    .unwrap();
     let mut r = String::new();
     s.read_to_string(&mut r).unwrap();
-    r.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
+    r.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
 }

@@ -42,7 +42,10 @@ struct Security;
 impl Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         if let Some(c) = openapi.components.as_mut() {
-            c.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+            c.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+            );
         }
     }
 }
@@ -195,7 +198,9 @@ struct EntryResponse {
 pub fn message(sheet: SheetState, entry: crate::flow::EntryState) -> &'static str {
     use crate::flow::EntryState as E;
     match (sheet, entry) {
-        (SheetState::Pending, _) => "received: the sheet counts once a second, independent entry agrees",
+        (SheetState::Pending, _) => {
+            "received: the sheet counts once a second, independent entry agrees"
+        }
         (_, E::Matched) => "received: it agrees with an independent entry, and the sheet counts",
         (SheetState::InReview, _) | (_, E::Disputed) => {
             "received: it differs from another entry of this sheet; a reviewer will compare them with the photo"
@@ -296,14 +301,19 @@ pub async fn uploads(
         }
     }
     let bytes = photo.ok_or_else(|| ApiError::field("photo", "no photo field"))?;
-    let content_type = sniff(&bytes)
-        .ok_or_else(|| ApiError::field("photo", "not a JPEG or PNG image"))?;
+    let content_type =
+        sniff(&bytes).ok_or_else(|| ApiError::field("photo", "not a JPEG or PNG image"))?;
     if let Some(s) = &station {
         if !w.covers(s) {
-            return Err(ApiError::Forbidden(format!("station {s:?} is outside this token's scope")));
+            return Err(ApiError::Forbidden(format!(
+                "station {s:?} is outside this token's scope"
+            )));
         }
         if state.store.station(s).await?.is_none() {
-            return Err(ApiError::field("station", format!("{s:?} is not a station of this election")));
+            return Err(ApiError::field(
+                "station",
+                format!("{s:?} is not a station of this election"),
+            ));
         }
     }
     let sha256 = hex::encode(Sha256::digest(&bytes));
@@ -356,18 +366,27 @@ pub async fn uploads(
 
 fn qr_json(r: &QrResult) -> Value {
     match r {
-        QrResult::Read { station, entry, problem } => json!({
+        QrResult::Read {
+            station,
+            entry,
+            problem,
+        } => json!({
             "qr": "read",
             "station": station,
             "entry": entry.as_ref().map(|e| json!({"entry": e.entry, "entry_state": e.entry_state.as_str(), "sheet": e.sheet.as_str()})),
             "problem": problem,
         }),
-        QrResult::Unread { reason, advice } => json!({"qr": "unread", "reason": reason, "advice": advice}),
+        QrResult::Unread { reason, advice } => {
+            json!({"qr": "unread", "reason": reason, "advice": advice})
+        }
     }
 }
 
 fn check_sha(s: &str) -> Result<(), ApiError> {
-    if s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         Ok(())
     } else {
         Err(ApiError::NotFound)
@@ -382,7 +401,9 @@ pub async fn upload_status(
 ) -> Result<Json<Value>, ApiError> {
     check_sha(&sha)?;
     let u = state.store.upload(&sha).await?.ok_or(ApiError::NotFound)?;
-    Ok(Json(json!({"sha256": u.sha256, "station": u.station, "qr": u.qr_status, "qr_station": u.qr_station, "reason": u.qr_reason})))
+    Ok(Json(
+        json!({"sha256": u.sha256, "station": u.station, "qr": u.qr_status, "qr_station": u.qr_station, "reason": u.qr_reason}),
+    ))
 }
 
 /// A photo, by its SHA-256 (never by a name).
@@ -430,7 +451,9 @@ pub async fn review(
             }));
         }
     }
-    Ok(Json(json!({ "options": state.cfg.options.iter().map(|o| o.key.clone()).collect::<Vec<_>>(), "queue": out })))
+    Ok(Json(
+        json!({ "options": state.cfg.options.iter().map(|o| o.key.clone()).collect::<Vec<_>>(), "queue": out }),
+    ))
 }
 
 /// A reviewer's decision.
@@ -454,5 +477,7 @@ pub async fn review_decide(
         return Err(ApiError::field("note", "longer than 2,000 bytes"));
     }
     crate::service::decide(&state, &station, w.id, req.entry, &req.note).await?;
-    Ok(Json(json!({"station": station, "sheet": SheetState::Resolved.as_str(), "entry": req.entry})))
+    Ok(Json(
+        json!({"station": station, "sheet": SheetState::Resolved.as_str(), "entry": req.entry}),
+    ))
 }

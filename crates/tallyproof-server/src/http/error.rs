@@ -97,9 +97,10 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
-            StoreError::UnknownStation(s) => {
-                ApiError::field("station", format!("{s:?} is not a station of this election"))
-            }
+            StoreError::UnknownStation(s) => ApiError::field(
+                "station",
+                format!("{s:?} is not a station of this election"),
+            ),
             StoreError::UnknownEntry(id) => {
                 ApiError::field("entry", format!("entry {id} is not one of this station's"))
             }

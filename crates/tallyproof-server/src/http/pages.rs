@@ -147,7 +147,12 @@ pub async fn dashboard(State(state): State<AppState>, MaybeWitness(w): MaybeWitn
                     .iter()
                     .chain(&f.voters)
                     .map(|b| b.explanation.clone())
-                    .chain(f.joint.iter().filter(|j| j.impossible).map(|j| j.explanation.clone()))
+                    .chain(
+                        f.joint
+                            .iter()
+                            .filter(|j| j.impossible)
+                            .map(|j| j.explanation.clone()),
+                    )
                     .collect();
                 let (class, verdict) = if f.any_impossible {
                     ("impossible", "impossible given the sheets in hand")
@@ -156,7 +161,12 @@ pub async fn dashboard(State(state): State<AppState>, MaybeWitness(w): MaybeWitn
                 };
                 (label.clone(), class.into(), verdict.into(), lines)
             }
-            Err(m) => (label.clone(), "undetermined".into(), "not checked".into(), vec![m.clone()]),
+            Err(m) => (
+                label.clone(),
+                "undetermined".into(),
+                "not checked".into(),
+                vec![m.clone()],
+            ),
         })
         .collect();
     let (level_name, units) = match (state.cfg.levels.first(), snap.levels.first()) {
@@ -167,7 +177,11 @@ pub async fn dashboard(State(state): State<AppState>, MaybeWitness(w): MaybeWitn
                 .map(|u| {
                     (
                         format!("/units/{}/{}", l.key, u.code),
-                        if u.name.is_empty() { u.code.clone() } else { format!("{} {}", u.code, u.name) },
+                        if u.name.is_empty() {
+                            u.code.clone()
+                        } else {
+                            format!("{} {}", u.code, u.name)
+                        },
                         int(u.sheets),
                         pct(u.sheet_coverage),
                         u.shares.iter().map(|s| pct(*s)).collect(),
@@ -211,7 +225,11 @@ pub async fn unit(
         .position(|l| l.key == level)
         .ok_or_else(|| e(ApiError::NotFound))?;
     let tab = &snap.levels[li];
-    let u = tab.units.iter().find(|u| u.code == code).ok_or_else(|| e(ApiError::NotFound))?;
+    let u = tab
+        .units
+        .iter()
+        .find(|u| u.code == code)
+        .ok_or_else(|| e(ApiError::NotFound))?;
     let mut paragraphs = vec![format!(
         "{} sheets counted of {} stations ({}). Valid votes {}.",
         int(u.sheets),
@@ -260,7 +278,12 @@ pub async fn unit(
             .filter(|&i| inside(i))
             .map(|i| {
                 let id = ds.sheets.station.get(i).to_string();
-                let cells = ds.sheets.votes.iter().map(|v| int(u64::from(v[i]))).collect();
+                let cells = ds
+                    .sheets
+                    .votes
+                    .iter()
+                    .map(|v| int(u64::from(v[i])))
+                    .collect();
                 (format!("/stations/{id}"), id, cells)
             })
             .collect();
@@ -303,7 +326,10 @@ pub async fn station(
         .counted_entry
         .and_then(|c| rec.entries.iter().find(|x| x.id == c))
         .map(|x| &x.counts);
-    let mut names: Vec<(String, Box<dyn Fn(&tallyproof_core::sheet::Counts) -> Option<u64>>)> = Vec::new();
+    let mut names: Vec<(
+        String,
+        Box<dyn Fn(&tallyproof_core::sheet::Counts) -> Option<u64>>,
+    )> = Vec::new();
     for (k, o) in state.cfg.options.iter().enumerate() {
         names.push((o.key.clone(), Box::new(move |c| c.options.get(k).copied())));
     }
@@ -326,7 +352,11 @@ pub async fn station(
     let sources = shown
         .iter()
         .map(|x| {
-            let by = x.witness_name.clone().or_else(|| x.origin.file.clone()).unwrap_or_default();
+            let by = x
+                .witness_name
+                .clone()
+                .or_else(|| x.origin.file.clone())
+                .unwrap_or_default();
             format!("#{} {} {by} ({})", x.id, x.kind.as_str(), x.state.as_str())
         })
         .collect();
@@ -346,14 +376,25 @@ pub async fn station(
             )
         })
         .chain(rec.decisions.iter().map(|d| {
-            format!("{} · decision by {}: entry #{} counts ({})", crate::rfc3339(d.at), d.reviewer, d.entry, d.note)
+            format!(
+                "{} · decision by {}: entry #{} counts ({})",
+                crate::rfc3339(d.at),
+                d.reviewer,
+                d.entry,
+                d.note
+            )
         }))
         .collect();
     let proof = match state.log.as_ref() {
         Some(log) => {
-            let p = log.prove(&id).map_err(|x| e(ApiError::Internal(x.to_string())))?;
-            let (_, _, vkey) = log.head().map_err(|x| e(ApiError::Internal(x.to_string())))?;
-            p.last().map(|p| (p.index, p.tree_size, p.to_tlog_proof(), vkey))
+            let p = log
+                .prove(&id)
+                .map_err(|x| e(ApiError::Internal(x.to_string())))?;
+            let (_, _, vkey) = log
+                .head()
+                .map_err(|x| e(ApiError::Internal(x.to_string())))?;
+            p.last()
+                .map(|p| (p.index, p.tree_size, p.to_tlog_proof(), vkey))
         }
         None => None,
     };
@@ -365,7 +406,10 @@ pub async fn station(
         .map(|((c, n), l)| format!("{} {c} {n}", l.key))
         .collect::<Vec<_>>()
         .join(" · ");
-    let status = rec.sheet.map_or("no sheet yet", SheetState::label).to_string();
+    let status = rec
+        .sheet
+        .map_or("no sheet yet", SheetState::label)
+        .to_string();
     let status_class = rec.sheet.map_or("none", SheetState::as_str).to_string();
     let (who, csrf) = who(&state, &w);
     Ok(render(&t::Station {
@@ -380,7 +424,11 @@ pub async fn station(
         sources,
         rows,
         hidden,
-        photos: rec.uploads.iter().map(|u| (u.sha256.clone(), u.qr_status.clone())).collect(),
+        photos: rec
+            .uploads
+            .iter()
+            .map(|u| (u.sha256.clone(), u.qr_status.clone()))
+            .collect(),
         history,
         proof,
     }))
@@ -407,8 +455,17 @@ pub async fn search(
         if let Some(s) = state.store.station(&q).await.map_err(|x| e(x.into()))? {
             return Ok(Redirect::to(&format!("/stations/{}", s.id)).into_response());
         }
-        for s in state.store.stations_with_prefix(&q, 50).await.map_err(|x| e(x.into()))? {
-            rows.push((format!("/stations/{}", s.id), s.id.clone(), vec!["station".to_string()]));
+        for s in state
+            .store
+            .stations_with_prefix(&q, 50)
+            .await
+            .map_err(|x| e(x.into()))?
+        {
+            rows.push((
+                format!("/stations/{}", s.id),
+                s.id.clone(),
+                vec!["station".to_string()],
+            ));
         }
         let snap = state.snapshot().await.map_err(|x| e(x.into()))?;
         let lower = q.to_lowercase();
@@ -416,7 +473,11 @@ pub async fn search(
             let key = &state.cfg.levels[li].key;
             for (code, name) in units.codes.iter().zip(&units.names) {
                 if code == &q || name.to_lowercase().contains(&lower) {
-                    rows.push((format!("/units/{key}/{code}"), format!("{code} {name}"), vec![key.clone()]));
+                    rows.push((
+                        format!("/units/{key}/{code}"),
+                        format!("{code} {name}"),
+                        vec![key.clone()],
+                    ));
                 }
                 if rows.len() >= 100 {
                     break;
@@ -438,7 +499,11 @@ pub async fn search(
         who,
         csrf,
         paragraphs,
-        headers: if rows.is_empty() { Vec::new() } else { vec!["match".into(), "kind".into()] },
+        headers: if rows.is_empty() {
+            Vec::new()
+        } else {
+            vec!["match".into(), "kind".into()]
+        },
         rows,
     }))
 }
@@ -463,12 +528,20 @@ pub struct LoginForm {
 
 /// Log in with a token: it is kept in an HttpOnly, SameSite=Strict cookie.
 #[utoipa::path(post, path = "/login", responses((status = 303, description = "logged in"), (status = 401, description = "unknown token")))]
-pub async fn login(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<LoginForm>) -> PageResult {
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> PageResult {
     let e = err(&state);
     same_origin(&headers).map_err(&e)?;
     let token = f.token.trim();
     let known = if token.len() <= 200 {
-        state.store.witness_by_token(&crate::auth::hash(token)).await.map_err(|x| e(x.into()))?
+        state
+            .store
+            .witness_by_token(&crate::auth::hash(token))
+            .await
+            .map_err(|x| e(x.into()))?
     } else {
         None
     };
@@ -498,13 +571,20 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-fn need(state: &AppState, w: Option<Witness>, csrf: Option<&str>, headers: &HeaderMap) -> Result<Witness, PageError> {
+fn need(
+    state: &AppState,
+    w: Option<Witness>,
+    csrf: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Witness, PageError> {
     let e = err(state);
     let w = w.ok_or_else(|| e(ApiError::Unauthorized))?;
     if let Some(c) = csrf {
         same_origin(headers).map_err(&e)?;
         if !csrf_ok(&state.csrf_secret, &w, c) {
-            return Err(e(ApiError::Forbidden("the form's CSRF field is wrong: reload the page".into())));
+            return Err(e(ApiError::Forbidden(
+                "the form's CSRF field is wrong: reload the page".into(),
+            )));
         }
     }
     Ok(w)
@@ -512,7 +592,12 @@ fn need(state: &AppState, w: Option<Witness>, csrf: Option<&str>, headers: &Head
 
 /// Log out: the cookie is cleared.
 #[utoipa::path(post, path = "/logout", security(("bearer" = [])), responses((status = 303, description = "logged out"), (status = 401, description = "not logged in")))]
-pub async fn logout(State(state): State<AppState>, MaybeWitness(w): MaybeWitness, headers: HeaderMap, Form(f): Form<CsrfForm>) -> PageResult {
+pub async fn logout(
+    State(state): State<AppState>,
+    MaybeWitness(w): MaybeWitness,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> PageResult {
     need(&state, w, Some(&f.csrf), &headers)?;
     let mut r = Redirect::to("/").into_response();
     r.headers_mut().insert(
@@ -529,17 +614,30 @@ pub struct EnterQuery {
     pub station: Option<String>,
 }
 
-fn entry_fields(state: &AppState, values: &BTreeMap<String, String>) -> Vec<(String, String, String)> {
+fn entry_fields(
+    state: &AppState,
+    values: &BTreeMap<String, String>,
+) -> Vec<(String, String, String)> {
     let v = |k: &str| values.get(k).cloned().unwrap_or_default();
     let mut f: Vec<(String, String, String)> = state
         .cfg
         .options
         .iter()
-        .map(|o| (o.key.clone(), o.name.clone().unwrap_or_else(|| o.key.clone()), v(&o.key)))
+        .map(|o| {
+            (
+                o.key.clone(),
+                o.name.clone().unwrap_or_else(|| o.key.clone()),
+                v(&o.key),
+            )
+        })
         .collect();
     for (k, m) in mapped_extras(&state.cfg).into_iter().enumerate() {
         if m {
-            f.push((EXTRA_NAMES[k].into(), EXTRA_NAMES[k].into(), v(EXTRA_NAMES[k])));
+            f.push((
+                EXTRA_NAMES[k].into(),
+                EXTRA_NAMES[k].into(),
+                v(EXTRA_NAMES[k]),
+            ));
         }
     }
     f
@@ -547,7 +645,12 @@ fn entry_fields(state: &AppState, values: &BTreeMap<String, String>) -> Vec<(Str
 
 /// The entry form (logged-in witnesses).
 #[utoipa::path(get, path = "/enter", params(EnterQuery), security(("bearer" = [])), responses((status = 200, description = "HTML"), (status = 401, description = "not logged in")))]
-pub async fn enter_form(State(state): State<AppState>, MaybeWitness(w): MaybeWitness, headers: HeaderMap, Query(q): Query<EnterQuery>) -> PageResult {
+pub async fn enter_form(
+    State(state): State<AppState>,
+    MaybeWitness(w): MaybeWitness,
+    headers: HeaderMap,
+    Query(q): Query<EnterQuery>,
+) -> PageResult {
     let w = need(&state, w, None, &headers)?;
     let (who, csrf) = who(&state, &Some(w));
     Ok(render(&t::Enter {
@@ -564,11 +667,18 @@ pub async fn enter_form(State(state): State<AppState>, MaybeWitness(w): MaybeWit
 
 /// Send the entry form.
 #[utoipa::path(post, path = "/enter", security(("bearer" = [])), responses((status = 200, description = "receipt"), (status = 401, description = "not logged in"), (status = 403, description = "CSRF or scope"), (status = 422, description = "the form again, with the reasons")))]
-pub async fn enter(State(state): State<AppState>, MaybeWitness(w): MaybeWitness, headers: HeaderMap, Form(mut f): Form<BTreeMap<String, String>>) -> PageResult {
+pub async fn enter(
+    State(state): State<AppState>,
+    MaybeWitness(w): MaybeWitness,
+    headers: HeaderMap,
+    Form(mut f): Form<BTreeMap<String, String>>,
+) -> PageResult {
     let csrf = f.remove("csrf").unwrap_or_default();
     let w = need(&state, w, Some(&csrf), &headers)?;
     let station = f.remove("station").unwrap_or_default().trim().to_string();
-    let key = f.remove("idempotency_key").filter(|k| !k.is_empty() && k.len() <= 200);
+    let key = f
+        .remove("idempotency_key")
+        .filter(|k| !k.is_empty() && k.len() <= 200);
     let (who_s, csrf) = who(&state, &Some(w.clone()));
     match super::api::submit_typed(&state, &w, &station, &f, key.clone()).await {
         Ok(r) => Ok(render(&t::Receipt {
@@ -583,7 +693,10 @@ pub async fn enter(State(state): State<AppState>, MaybeWitness(w): MaybeWitness,
             sheet: r.sheet.label().into(),
         })),
         Err(ApiError::Unprocessable(m)) => {
-            let errors = m.iter().map(|(k, v)| format!("{k}: {}", v.join("; "))).collect();
+            let errors = m
+                .iter()
+                .map(|(k, v)| format!("{k}: {}", v.join("; ")))
+                .collect();
             let mut r = render(&t::Enter {
                 title: "Enter a sheet".into(),
                 election: state.cfg.election.name.clone(),
@@ -603,23 +716,40 @@ pub async fn enter(State(state): State<AppState>, MaybeWitness(w): MaybeWitness,
 
 /// The review queue, entries side by side with their differences marked.
 #[utoipa::path(get, path = "/review", security(("bearer" = [])), responses((status = 200, description = "HTML"), (status = 401, description = "not logged in"), (status = 403, description = "not a reviewer")))]
-pub async fn review_page(State(state): State<AppState>, MaybeWitness(w): MaybeWitness, headers: HeaderMap) -> PageResult {
+pub async fn review_page(
+    State(state): State<AppState>,
+    MaybeWitness(w): MaybeWitness,
+    headers: HeaderMap,
+) -> PageResult {
     let e = err(&state);
     let w = need(&state, w, None, &headers)?;
     if w.role < Role::Reviewer {
-        return Err(e(ApiError::Forbidden("this needs a reviewer's token".into())));
+        return Err(e(ApiError::Forbidden(
+            "this needs a reviewer's token".into(),
+        )));
     }
     let options: Vec<String> = state.cfg.options.iter().map(|o| o.key.clone()).collect();
     let mut items = Vec::new();
-    for s in state.store.review_queue(50).await.map_err(|x| e(x.into()))? {
-        let Some(rec) = state.store.record(&s).await.map_err(|x| e(x.into()))? else { continue };
+    for s in state
+        .store
+        .review_queue(50)
+        .await
+        .map_err(|x| e(x.into()))?
+    {
+        let Some(rec) = state.store.record(&s).await.map_err(|x| e(x.into()))? else {
+            continue;
+        };
         let entries = &rec.entries;
         let fields = entry_fields(&state, &BTreeMap::new());
         let first = entries.first().map(|x| &x.counts);
         let differs: std::collections::HashSet<String> = entries
             .iter()
             .skip(1)
-            .flat_map(|x| first.map(|f| f.differences(&x.counts, &options)).unwrap_or_default())
+            .flat_map(|x| {
+                first
+                    .map(|f| f.differences(&x.counts, &options))
+                    .unwrap_or_default()
+            })
             .map(|d| d.field)
             .collect();
         let rows = fields
@@ -630,7 +760,10 @@ pub async fn review_page(State(state): State<AppState>, MaybeWitness(w): MaybeWi
                     .map(|x| {
                         let v = match options.iter().position(|o| o == name) {
                             Some(k) => x.counts.options.get(k).copied(),
-                            None => EXTRA_NAMES.iter().position(|n| n == name).and_then(|k| x.counts.extras()[k]),
+                            None => EXTRA_NAMES
+                                .iter()
+                                .position(|n| n == name)
+                                .and_then(|k| x.counts.extras()[k]),
                         };
                         v.map_or("–".into(), int)
                     })
@@ -639,7 +772,15 @@ pub async fn review_page(State(state): State<AppState>, MaybeWitness(w): MaybeWi
             })
             .collect();
         let label = |x: &crate::store::EntryRow| {
-            format!("#{} {} {}", x.id, x.kind.as_str(), x.witness_name.clone().or_else(|| x.origin.file.clone()).unwrap_or_default())
+            format!(
+                "#{} {} {}",
+                x.id,
+                x.kind.as_str(),
+                x.witness_name
+                    .clone()
+                    .or_else(|| x.origin.file.clone())
+                    .unwrap_or_default()
+            )
         };
         items.push(t::ReviewItem {
             station: s.clone(),
@@ -669,23 +810,39 @@ pub struct DecisionForm {
 
 /// A reviewer's decision from the review page.
 #[utoipa::path(post, path = "/review/{station}", params(("station" = String, Path, description = "station id")), security(("bearer" = [])), responses((status = 303, description = "decided"), (status = 401, description = "not logged in"), (status = 403, description = "not a reviewer, or CSRF"), (status = 409, description = "not in review")))]
-pub async fn review_decide(State(state): State<AppState>, MaybeWitness(w): MaybeWitness, headers: HeaderMap, Path(station): Path<String>, Form(f): Form<DecisionForm>) -> PageResult {
+pub async fn review_decide(
+    State(state): State<AppState>,
+    MaybeWitness(w): MaybeWitness,
+    headers: HeaderMap,
+    Path(station): Path<String>,
+    Form(f): Form<DecisionForm>,
+) -> PageResult {
     let e = err(&state);
     let w = need(&state, w, Some(&f.csrf), &headers)?;
     if w.role < Role::Reviewer {
-        return Err(e(ApiError::Forbidden("this needs a reviewer's token".into())));
+        return Err(e(ApiError::Forbidden(
+            "this needs a reviewer's token".into(),
+        )));
     }
     if f.note.len() > 2000 {
         return Err(e(ApiError::field("note", "longer than 2,000 bytes")));
     }
-    crate::service::decide(&state, &station, w.id, f.entry, &f.note).await.map_err(&e)?;
+    crate::service::decide(&state, &station, w.id, f.entry, &f.note)
+        .await
+        .map_err(&e)?;
     Ok(Redirect::to("/review").into_response())
 }
 
 /// The stylesheet.
 pub async fn style() -> Response {
     let mut r = t::STYLE.into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
     r
 }

@@ -94,7 +94,11 @@ pub struct Witness {
 impl Witness {
     /// Whether `station` is in this witness's scope.
     pub fn covers(&self, station: &str) -> bool {
-        self.prefixes.is_empty() || self.prefixes.iter().any(|p| station.starts_with(p.as_str()))
+        self.prefixes.is_empty()
+            || self
+                .prefixes
+                .iter()
+                .any(|p| station.starts_with(p.as_str()))
     }
 }
 

@@ -58,7 +58,9 @@ pub async fn fresh_url(backend: Backend) -> Option<(String, tempfile::TempDir)> 
         Backend::Postgres => {
             let Ok(admin) = std::env::var("TALLYPROOF_TEST_POSTGRES") else {
                 if std::env::var("CI").is_ok_and(|v| v == "true") {
-                    panic!("CI=true but TALLYPROOF_TEST_POSTGRES is not set: the PostgreSQL tests cannot run");
+                    panic!(
+                        "CI=true but TALLYPROOF_TEST_POSTGRES is not set: the PostgreSQL tests cannot run"
+                    );
                 }
                 eprintln!("note: TALLYPROOF_TEST_POSTGRES is not set; skipping a PostgreSQL test");
                 return None;
@@ -120,7 +122,8 @@ impl TestApp {
             store.add_witness(name, role, &pre, &h, 0).await.unwrap();
             tok.push(t);
         }
-        let log = LogSink::open_or_init(&dir.path().join("log"), "test.tallyproof.example/log").unwrap();
+        let log =
+            LogSink::open_or_init(&dir.path().join("log"), "test.tallyproof.example/log").unwrap();
         let state = AppState::new(store.clone(), config(), None, Vec::new(), Some(log));
         Some(TestApp {
             router: app(state.clone()),
@@ -142,7 +145,13 @@ impl TestApp {
         (status, headers, body)
     }
 
-    pub async fn json(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn json(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut b = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -174,7 +183,8 @@ impl TestApp {
             "station": station,
             "fields": {"A": a.to_string(), "B": b.to_string(), "registered": "100", "valid": (a + b).to_string()},
         });
-        self.json("POST", "/api/v1/entries", Some(token), Some(body)).await
+        self.json("POST", "/api/v1/entries", Some(token), Some(body))
+            .await
     }
 }
 

@@ -81,7 +81,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
             rep.prefix_len
         );
         match rep.log_size {
-            Some(n) => println!("  the signed log's tiles and checkpoint ({} leaves)", int(n)),
+            Some(n) => println!(
+                "  the signed log's tiles and checkpoint ({} leaves)",
+                int(n)
+            ),
             None => println!("  no log (give --log DIR to include it)"),
         }
     }

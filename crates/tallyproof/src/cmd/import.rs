@@ -71,8 +71,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
         println!("imported into {}:", args.db);
         println!("  {} sheets now count", int(report.counted));
         println!("  {} already held (identical)", int(report.duplicates));
-        println!("  {} disagree with entries held: in review", int(report.in_review));
-        println!("  {} rows quarantined by validation", int(report.quarantined));
+        println!(
+            "  {} disagree with entries held: in review",
+            int(report.in_review)
+        );
+        println!(
+            "  {} rows quarantined by validation",
+            int(report.quarantined)
+        );
         println!("  {} stations new to the store", int(report.stations_added));
     }
     Ok(ExitCode::SUCCESS)

@@ -2,7 +2,9 @@
 
 pub mod crosscheck;
 pub mod demo;
+pub mod export;
 pub mod forensics;
+pub mod import;
 pub mod input;
 pub mod log;
 pub mod reconcile;
@@ -10,10 +12,8 @@ pub mod report;
 pub mod robustness;
 pub mod rules;
 pub mod scan;
+pub mod serve;
 pub mod simulate;
 pub mod tabulate;
 pub mod validate;
-pub mod serve;
-pub mod import;
 pub mod witness;
-pub mod export;

@@ -23,7 +23,12 @@ use tallyproof_stats::simulate::{SimParams, simulate};
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The election config (TOML).
-    #[arg(long, short = 'c', value_name = "CONFIG", required_unless_present = "demo")]
+    #[arg(
+        long,
+        short = 'c',
+        value_name = "CONFIG",
+        required_unless_present = "demo"
+    )]
     config: Option<PathBuf>,
     /// The store: sqlite:FILE (created on first start) or postgres://…
     #[arg(long, default_value = "sqlite:tally.db")]
@@ -112,7 +117,10 @@ fn log_origin(cfg: &Config) -> String {
 
 async fn demo_state(args: &Args, addr: std::net::SocketAddr) -> Result<AppState> {
     let seed = 2024;
-    let dir = tempfile::Builder::new().prefix("tallyproof-serve-demo-").tempdir()?.keep();
+    let dir = tempfile::Builder::new()
+        .prefix("tallyproof-serve-demo-")
+        .tempdir()?
+        .keep();
     let sim = simulate(&SimParams {
         stations: args.stations,
         options: 5,
@@ -145,8 +153,13 @@ async fn demo_state(args: &Args, addr: std::net::SocketAddr) -> Result<AppState>
                     f.remove(*name);
                 }
             }
-            parse_fields(&cfg, &sim.station_id(i), &f, Origin::new(SourceKind::Witness))
-                .map_err(|r| anyhow::anyhow!("simulated sheet: {r:?}"))
+            parse_fields(
+                &cfg,
+                &sim.station_id(i),
+                &f,
+                Origin::new(SourceKind::Witness),
+            )
+            .map_err(|r| anyhow::anyhow!("simulated sheet: {r:?}"))
         })
         .collect::<Result<Vec<_>>>()?;
     let db = format!("sqlite:{}", dir.join("tally.db").display());
@@ -161,7 +174,11 @@ async fn demo_state(args: &Args, addr: std::net::SocketAddr) -> Result<AppState>
     );
     println!(
         "imported {} sheets ({} quarantined by validation); witness entries: {} pending, {} agreed, {} in review",
-        t.import.counted, t.import.quarantined, t.pending.len(), t.agreed.len(), t.in_review.len()
+        t.import.counted,
+        t.import.quarantined,
+        t.pending.len(),
+        t.agreed.len(),
+        t.in_review.len()
     );
     println!("\nOpen http://{addr}/ and log in at http://{addr}/login with a token (shown once):");
     println!("  witness Ana   {}", t.witnesses[0]);

@@ -44,7 +44,10 @@ struct AddArgs {
 pub fn run(args: Args) -> Result<ExitCode> {
     let Sub::Add(a) = args.command;
     let Some(role) = Role::parse(&a.role) else {
-        bail!("--role must be witness, reviewer or admin, not {:?}", a.role);
+        bail!(
+            "--role must be witness, reviewer or admin, not {:?}",
+            a.role
+        );
     };
     if a.name.trim().is_empty() {
         bail!("--name is empty");
@@ -58,7 +61,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .await
             .with_context(|| format!("opening {}", a.db))?;
         let id = st
-            .add_witness(a.name.trim(), role, &a.stations, &hash, tallyproof_server::now())
+            .add_witness(
+                a.name.trim(),
+                role,
+                &a.stations,
+                &hash,
+                tallyproof_server::now(),
+            )
             .await?;
         anyhow::Ok(id)
     })?;
