@@ -135,7 +135,7 @@ pub async fn seed(
             }
         }
     }
-    if ds.sheets.len() > 0 {
+    if !ds.sheets.is_empty() {
         let mut g = crate::import::sheet_of(ds, 0);
         g.origin.kind = SourceKind::Witness;
         if g.counts.options.len() >= 2 && g.counts.options[0] >= 5 {

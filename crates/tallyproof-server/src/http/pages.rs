@@ -48,6 +48,9 @@ impl IntoResponse for PageError {
 
 type PageResult = Result<Response, PageError>;
 
+/// One figure of a sheet, read from its counts.
+type Figure = Box<dyn Fn(&tallyproof_core::sheet::Counts) -> Option<u64>>;
+
 fn render<T: Template>(t: &T) -> Response {
     match t.render() {
         Ok(s) => Html(s).into_response(),
@@ -326,10 +329,7 @@ pub async fn station(
         .counted_entry
         .and_then(|c| rec.entries.iter().find(|x| x.id == c))
         .map(|x| &x.counts);
-    let mut names: Vec<(
-        String,
-        Box<dyn Fn(&tallyproof_core::sheet::Counts) -> Option<u64>>,
-    )> = Vec::new();
+    let mut names: Vec<(String, Figure)> = Vec::new();
     for (k, o) in state.cfg.options.iter().enumerate() {
         names.push((o.key.clone(), Box::new(move |c| c.options.get(k).copied())));
     }
