@@ -208,6 +208,7 @@ fn main() {
         );
         for &size in &args.sizes {
             let start = Instant::now();
+            #[allow(clippy::type_complexity)]
             let mut cols: Vec<(String, usize, Vec<usize>, Vec<usize>, usize)> = Vec::new();
             for scenario in &args.scenarios {
                 let n = if scenario == "clean" {
