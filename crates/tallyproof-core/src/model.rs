@@ -38,6 +38,9 @@ pub struct SourceFile {
     pub encoding: &'static str,
     /// Whether the file was gzip-compressed.
     pub gzip: bool,
+    /// What looked wrong with the file as a whole, though it was read (a
+    /// UTF-8 byte-order mark under a forced `encoding = "windows-1252"`).
+    pub warnings: Vec<String>,
 }
 
 /// Where a row came from: file (index into [`Dataset::files`]) and line
@@ -471,17 +474,14 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    /// The full origin of a row: its file's name and hash and its line,
-    /// and whatever the row states of itself (a scan's image and QR
-    /// payload). A scanned sheet's `file` is its image's name.
+    /// The full origin of a row: its file's name and hash and its line
+    /// (all three of the same file), and whatever the row states of itself
+    /// (a scan's image hash and QR payload).
     pub fn origin(&self, p: &Provenance) -> Origin {
         let file = self.files.get(p.file as usize);
         let row = self.origins.get(&(p.file, p.line));
         let mut o = Origin::new(row.and_then(|r| r.kind).unwrap_or(SourceKind::Import));
-        o.file = row
-            .and_then(|r| r.image.as_deref())
-            .map(file_name)
-            .or_else(|| file.map(|f| f.name.clone()));
+        o.file = file.map(|f| f.name.clone());
         o.file_sha256 = file.map(|f| f.sha256.clone());
         o.line = Some(p.line);
         if let Some(r) = row {

@@ -291,8 +291,12 @@ pub fn tabulate(
     }
     // Units the registry knows that have no sheet at all.
     if let (Some(map), Some(_)) = (known_level, level) {
+        // Looked up in a set: a scan of the units per registry unit is
+        // quadratic (20,000 districts: 2e8 comparisons).
+        let have: std::collections::HashSet<String> =
+            units.iter().map(|u| u.code.clone()).collect();
         for (code, k) in map {
-            if !units.iter().any(|u| &u.code == code) {
+            if !have.contains(code) {
                 units.push(UnitTotals {
                     code: code.clone(),
                     name: String::new(),

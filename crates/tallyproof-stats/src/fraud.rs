@@ -303,6 +303,137 @@ pub fn inject(
     Ok(log)
 }
 
+/// The fraud kinds a user names on the command line (`KIND=SHARE`).
+pub const KINDS: &[&str] = &["stuffing", "whole-turnout", "whole-share", "transfer"];
+
+/// Fraction of a station's non-voters added as ballots by `stuffing`, and
+/// of the other options' votes moved by `transfer`, drawn per station from
+/// U(lo, hi).
+pub const STUFFING_FRACTION: (f64, f64) = (0.2, 0.8);
+/// See [`STUFFING_FRACTION`].
+pub const TRANSFER_FRACTION: (f64, f64) = (0.1, 0.3);
+
+impl Fraud {
+    /// Parses `KIND=SHARE`: `stuffing` ([`Fraud::Stuffing`] of
+    /// [`STUFFING_FRACTION`] of the non-voters), `whole-turnout` and
+    /// `whole-share` ([`Fraud::WholePercent`] of turnout or of the leader's
+    /// share), `transfer` ([`Fraud::Transfer`] of [`TRANSFER_FRACTION`] of
+    /// the other options' votes); SHARE is the share of stations with a
+    /// sheet that are altered, in [0, 1]. The beneficiary is the leader.
+    pub fn parse(spec: &str) -> Result<Fraud, FraudError> {
+        let Some((kind, share)) = spec.split_once('=') else {
+            return Err(FraudError::Param(format!(
+                "fraud \"{spec}\" is not KIND=SHARE (kinds: {})",
+                KINDS.join(", ")
+            )));
+        };
+        let share: f64 = share.trim().parse().map_err(|_| {
+            FraudError::Param(format!(
+                "fraud \"{spec}\": share \"{share}\" is not a number"
+            ))
+        })?;
+        check_share(share)?;
+        let beneficiary = None;
+        match kind.trim() {
+            "stuffing" => Ok(Fraud::Stuffing {
+                share,
+                fraction: STUFFING_FRACTION,
+                beneficiary,
+            }),
+            "whole-turnout" => Ok(Fraud::WholePercent {
+                share,
+                rate: Rounded::Turnout,
+                beneficiary,
+            }),
+            "whole-share" => Ok(Fraud::WholePercent {
+                share,
+                rate: Rounded::Share,
+                beneficiary,
+            }),
+            "transfer" => Ok(Fraud::Transfer {
+                share,
+                fraction: TRANSFER_FRACTION,
+                beneficiary,
+            }),
+            other => Err(FraudError::Param(format!(
+                "unknown fraud kind \"{other}\" (kinds: {})",
+                KINDS.join(", ")
+            ))),
+        }
+    }
+
+    /// The kind's command-line name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Fraud::Stuffing { .. } => "stuffing",
+            Fraud::Transfer { .. } => "transfer",
+            Fraud::WholePercent {
+                rate: Rounded::Turnout,
+                ..
+            } => "whole-turnout",
+            Fraud::WholePercent {
+                rate: Rounded::Share,
+                ..
+            } => "whole-share",
+            Fraud::WholePercent {
+                rate: Rounded::Both,
+                ..
+            } => "whole-both",
+        }
+    }
+}
+
+/// How one station's sheet was altered: its counts before and after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alteration {
+    /// Station index in the simulation.
+    pub index: usize,
+    /// Station id as written in the sheets.
+    pub station: String,
+    /// Indices (into the injections) of the frauds that changed it.
+    pub frauds: Vec<usize>,
+    /// Ballots cast before and after.
+    pub ballots: (u32, u32),
+    /// Per option: votes before and after.
+    pub votes: Vec<(u32, u32)>,
+}
+
+/// Every station whose counts differ between `before` and `after` (the
+/// same election before and after [`inject`]), with the injections of
+/// `log` that chose it, in station order.
+pub fn alterations(before: &Simulation, after: &Simulation, log: &[Injected]) -> Vec<Alteration> {
+    let mut out = Vec::new();
+    for i in 0..before.len().min(after.len()) {
+        let same = before.ballots[i] == after.ballots[i]
+            && before
+                .votes
+                .iter()
+                .zip(&after.votes)
+                .all(|(a, b)| a[i] == b[i]);
+        if same {
+            continue;
+        }
+        out.push(Alteration {
+            index: i,
+            station: after.station_id(i),
+            frauds: log
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.stations.binary_search(&i).is_ok())
+                .map(|(n, _)| n)
+                .collect(),
+            ballots: (before.ballots[i], after.ballots[i]),
+            votes: before
+                .votes
+                .iter()
+                .zip(&after.votes)
+                .map(|(a, b)| (a[i], b[i]))
+                .collect(),
+        });
+    }
+    out
+}
+
 /// An announcement back-computed from percentages: each total c_i becomes
 /// round(p_i·T) with p_i = round(d·c_i/T)/d the share rounded to a grid of
 /// step 1/d (d = 1000 for one-decimal percents) and T = Σ c_i. This is how
@@ -427,6 +558,53 @@ mod tests {
         }
         assert!(log[0].stations.len() > 400);
         consistent(&s);
+    }
+
+    #[test]
+    fn parses_kind_and_share() {
+        let f = Fraud::parse("stuffing=0.05").unwrap();
+        assert!(
+            matches!(f, Fraud::Stuffing { share, fraction, .. } if share == 0.05 && fraction == STUFFING_FRACTION)
+        );
+        assert_eq!(f.kind(), "stuffing");
+        for k in KINDS {
+            assert_eq!(Fraud::parse(&format!("{k}=0.01")).unwrap().kind(), *k);
+        }
+        assert!(Fraud::parse("stuffing").is_err());
+        assert!(Fraud::parse("stuffing=1.5").is_err());
+        assert!(Fraud::parse("stuffing=x").is_err());
+        assert!(Fraud::parse("burning=0.1").is_err());
+    }
+
+    #[test]
+    fn alterations_are_the_injected_stations() {
+        let before = sim(600);
+        let mut after = before.clone();
+        let frauds = [
+            Fraud::parse("stuffing=0.05").unwrap(),
+            Fraud::parse("transfer=0.05").unwrap(),
+        ];
+        let log = inject(&mut after, &frauds, 9).unwrap();
+        let alt = alterations(&before, &after, &log);
+        // Every altered station was chosen by some injection, and every
+        // chosen station that changed is listed once.
+        let mut chosen: Vec<usize> = log.iter().flat_map(|l| l.stations.clone()).collect();
+        chosen.sort_unstable();
+        chosen.dedup();
+        assert!(alt.iter().all(|a| !a.frauds.is_empty()));
+        assert!(alt.iter().all(|a| chosen.binary_search(&a.index).is_ok()));
+        // Stuffing at 5% of 600 = 30 stations, each with non-voters and a
+        // fraction of at least 0.2 of them: all change.
+        let stuffed = alt.iter().filter(|a| a.frauds.contains(&0)).count();
+        assert_eq!(stuffed, 30);
+        for a in &alt {
+            let gained: i64 = a
+                .votes
+                .iter()
+                .map(|(b, c)| i64::from(*c) - i64::from(*b))
+                .sum();
+            assert_eq!(gained, i64::from(a.ballots.1) - i64::from(a.ballots.0));
+        }
     }
 
     #[test]

@@ -37,6 +37,9 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::Serialize;
 
+mod strata;
+pub use strata::{Strata, strata_from_dataset};
+
 /// The sheets of one stratum.
 #[derive(Debug, Clone)]
 pub struct Stratum {
@@ -134,6 +137,11 @@ pub enum ProjectionError {
     /// A setting is out of range.
     #[error("invalid projection setting: {0}")]
     Param(String),
+    /// Neither a registry nor the config says how many stations there are.
+    #[error(
+        "the number of stations is unknown: give --registry, or [election] stations_total in the config"
+    )]
+    NoDenominator,
 }
 
 /// Least-squares line y = a + b·x (b = 0 when x does not vary).
@@ -276,7 +284,7 @@ pub fn project(
             rng.set_stream(b as u64 + 1);
             let mut tot: Vec<f64> = in_hand.iter().map(|&v| v as f64).collect();
             let mut sample = Vec::new();
-            let mut resid = vec![0.0f64; k];
+            let mut ysum = vec![0.0f64; k];
             // Intercept and slope per option.
             let mut a = vec![0.0f64; k];
             let mut ystar = vec![0.0f64; k];
@@ -309,25 +317,41 @@ pub fn project(
                 for j in 0..k {
                     (a[j], ystar[j]) = fit(j);
                 }
+                // Predict each missing station as the resample's line (or
+                // mean) plus a donor's residual around it: summed over the
+                // stratum's m missing stations, m·a + b·ΣX_M + c·Σ(y_d − a −
+                // b·x_d) over the m donors. The sum is what is projected, so
+                // a single prediction below zero (a small station given a
+                // large station's negative residual) is kept: clipping each
+                // one at zero biased every small option's replicates upward,
+                // by about half a standard error at 30,000 stations.
                 let m = s.missing as usize;
-                for t in 0..m {
+                let xms = s
+                    .missing_registered
+                    .as_deref()
+                    .map_or(0, |v| v.iter().sum::<u64>()) as f64;
+                let mut donor_x = 0.0f64;
+                ysum.iter_mut().for_each(|y| *y = 0.0);
+                for _ in 0..m {
                     let d = sample[rng.random_range(0..n)];
-                    // Predict the missing station as the resample's ratio (or
-                    // mean) plus a donor's residual around it.
-                    let (xm, xd) = if ratio {
-                        (
-                            s.missing_registered.as_deref().map_or(0, |v| v[t]) as f64,
-                            x[d] as f64,
-                        )
-                    } else {
-                        (1.0, 1.0)
-                    };
-                    for (j, r) in resid.iter_mut().enumerate() {
-                        *r = s.votes[j][d] as f64 - a[j] - ystar[j] * xd;
+                    if ratio {
+                        donor_x += x[d] as f64;
                     }
-                    for (j, tj) in tot.iter_mut().enumerate() {
-                        *tj += (a[j] + ystar[j] * xm + c * resid[j]).max(0.0);
+                    for (j, y) in ysum.iter_mut().enumerate() {
+                        *y += s.votes[j][d] as f64;
                     }
+                }
+                let (xm_total, xd_total) = if ratio {
+                    (xms, donor_x)
+                } else {
+                    (m as f64, m as f64)
+                };
+                let mf = m as f64;
+                for (j, tj) in tot.iter_mut().enumerate() {
+                    let (aj, bj) = if ratio { (a[j], ystar[j]) } else { (0.0, a[j]) };
+                    let fitted = mf * aj + bj * xm_total;
+                    let resid = ysum[j] - mf * aj - bj * xd_total;
+                    *tj += (fitted + c * resid).max(0.0);
                 }
             }
             tot
@@ -560,6 +584,90 @@ pub fn strata_from_simulation(
     out
 }
 
+/// One simulated election's check of the projection: per option, whether
+/// the interval held the true total, and where the truth and the interval
+/// lie in units of the interval's standard error.
+#[derive(Debug, Clone, Serialize)]
+pub struct ElectionCheck {
+    /// Per option: the interval held the true total.
+    pub hit: Vec<bool>,
+    /// Per option: interval width over the true total.
+    pub relative_width: Vec<f64>,
+    /// Per option: `(truth − estimate) / se`, `se` = half-width / 1.96.
+    pub z: Vec<f64>,
+    /// Per option: `(interval midpoint − estimate) / se`: how far the
+    /// bootstrap's interval sits from the point estimate (0 when centred).
+    pub offset: Vec<f64>,
+    /// Whether the winner over all stations differs from the leader in hand.
+    pub winner_differs: bool,
+    /// The projection's probability that it does.
+    pub p_winner_differs: f64,
+}
+
+/// Checks the projection on election number `s` of a calibration run:
+/// simulate (5 options, seed `seed + 7919·s`), project with `replicates`
+/// (seed `seed ^ s`), compare with the truth.
+pub fn check_election(
+    s: usize,
+    stations: usize,
+    missing_share: f64,
+    replicates: usize,
+    ratio: bool,
+    seed: u64,
+) -> Result<ElectionCheck, ProjectionError> {
+    let sim = crate::simulate::simulate(&crate::simulate::SimParams {
+        stations,
+        options: 5,
+        seed: seed.wrapping_add(s as u64 * 7919),
+        missing_share,
+    })
+    .map_err(|e| ProjectionError::Param(e.to_string()))?;
+    let truth = sim.true_totals();
+    let strata = strata_from_simulation(&sim, ratio);
+    let p = project(
+        &strata,
+        &ProjectionParams {
+            replicates,
+            seed: seed ^ (s as u64),
+            level: 0.95,
+        },
+    )?;
+    let se = |o: &OptionProjection| (o.high - o.low) / (2.0 * 1.959_964);
+    let per = |f: &dyn Fn(&OptionProjection, f64) -> f64| -> Vec<f64> {
+        p.options
+            .iter()
+            .map(|o| f(o, truth[o.option] as f64))
+            .collect()
+    };
+    let true_winner = (0..truth.len())
+        .max_by_key(|&j| (truth[j], std::cmp::Reverse(j)))
+        .unwrap_or(0);
+    Ok(ElectionCheck {
+        hit: p
+            .options
+            .iter()
+            .map(|o| o.low <= truth[o.option] as f64 && truth[o.option] as f64 <= o.high)
+            .collect(),
+        relative_width: per(&|o, t| (o.high - o.low) / t.max(1.0)),
+        z: per(&|o, t| {
+            if se(o) > 0.0 {
+                (t - o.estimate) / se(o)
+            } else {
+                0.0
+            }
+        }),
+        offset: per(&|o, _| {
+            if se(o) > 0.0 {
+                ((o.low + o.high) / 2.0 - o.estimate) / se(o)
+            } else {
+                0.0
+            }
+        }),
+        winner_differs: true_winner != p.leader_in_hand,
+        p_winner_differs: p.p_winner_differs,
+    })
+}
+
 /// How often the projection's interval covers the truth, per option.
 #[derive(Debug, Clone, Serialize)]
 pub struct Calibration {
@@ -579,9 +687,63 @@ pub struct Calibration {
     pub coverage_all: f64,
     /// Mean interval width relative to the true total, per option.
     pub relative_width: Vec<f64>,
+    /// Per option: mean of the standardised error `(truth − estimate) / se`,
+    /// with `se` the interval's half-width over 1.96 (0 when calibrated).
+    pub z_mean: Vec<f64>,
+    /// Per option: standard deviation of the standardised error (1 when
+    /// the interval's width is right; below 1 too wide, above 1 too narrow).
+    pub z_sd: Vec<f64>,
+    /// Per option: mean offset of the interval's midpoint from the point
+    /// estimate, in standard errors.
+    pub offset_mean: Vec<f64>,
+    /// Mean of the projection's probability that the winner differs.
+    pub p_winner_differs_mean: f64,
+    /// Share of elections whose true winner differs from the leader in hand.
+    pub winner_differs_share: f64,
 }
 
-/// Check the interval on simulated elections where the truth is known.
+impl Calibration {
+    /// Aggregates the checks of one configuration.
+    pub fn from_checks(
+        checks: &[ElectionCheck],
+        stations: usize,
+        missing_share: f64,
+        replicates: usize,
+        ratio: bool,
+    ) -> Calibration {
+        let n = checks.len().max(1) as f64;
+        let k = checks.first().map_or(0, |c| c.hit.len());
+        let mean = |f: &dyn Fn(&ElectionCheck) -> f64| checks.iter().map(f).sum::<f64>() / n;
+        let coverage: Vec<f64> = (0..k)
+            .map(|j| mean(&|c| f64::from(u8::from(c.hit[j]))))
+            .collect();
+        let z_mean: Vec<f64> = (0..k).map(|j| mean(&|c| c.z[j])).collect();
+        let z_sd = (0..k)
+            .map(|j| {
+                let ss: f64 = checks.iter().map(|c| (c.z[j] - z_mean[j]).powi(2)).sum();
+                (ss / (n - 1.0).max(1.0)).sqrt()
+            })
+            .collect();
+        Calibration {
+            simulations: checks.len(),
+            stations,
+            missing_share,
+            replicates,
+            ratio,
+            coverage_all: coverage.iter().sum::<f64>() / k.max(1) as f64,
+            coverage,
+            relative_width: (0..k).map(|j| mean(&|c| c.relative_width[j])).collect(),
+            z_mean,
+            z_sd,
+            offset_mean: (0..k).map(|j| mean(&|c| c.offset[j])).collect(),
+            p_winner_differs_mean: mean(&|c| c.p_winner_differs),
+            winner_differs_share: mean(&|c| f64::from(u8::from(c.winner_differs))),
+        }
+    }
+}
+
+/// Check the interval on simulated elections where the truth is known
+/// ([`check_election`] for elections `0..simulations`).
 pub fn calibrate(
     simulations: usize,
     stations: usize,
@@ -590,56 +752,16 @@ pub fn calibrate(
     ratio: bool,
     seed: u64,
 ) -> Result<Calibration, ProjectionError> {
-    let options = 5;
-    let results: Vec<(Vec<bool>, Vec<f64>)> = (0..simulations)
-        .map(|s| {
-            let sim = crate::simulate::simulate(&crate::simulate::SimParams {
-                stations,
-                options,
-                seed: seed.wrapping_add(s as u64 * 7919),
-                missing_share,
-            })
-            .map_err(|e| ProjectionError::Param(e.to_string()))?;
-            let truth = sim.true_totals();
-            let strata = strata_from_simulation(&sim, ratio);
-            let p = project(
-                &strata,
-                &ProjectionParams {
-                    replicates,
-                    seed: seed ^ (s as u64),
-                    level: 0.95,
-                },
-            )?;
-            let hit = p
-                .options
-                .iter()
-                .map(|o| o.low <= truth[o.option] as f64 && truth[o.option] as f64 <= o.high)
-                .collect();
-            let width = p
-                .options
-                .iter()
-                .map(|o| (o.high - o.low) / truth[o.option].max(1) as f64)
-                .collect();
-            Ok((hit, width))
-        })
-        .collect::<Result<_, ProjectionError>>()?;
-    let n = results.len() as f64;
-    let coverage: Vec<f64> = (0..options)
-        .map(|j| results.iter().filter(|r| r.0[j]).count() as f64 / n)
-        .collect();
-    let relative_width = (0..options)
-        .map(|j| results.iter().map(|r| r.1[j]).sum::<f64>() / n)
-        .collect();
-    Ok(Calibration {
-        simulations,
+    let checks = (0..simulations)
+        .map(|s| check_election(s, stations, missing_share, replicates, ratio, seed))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Calibration::from_checks(
+        &checks,
         stations,
         missing_share,
         replicates,
         ratio,
-        coverage_all: coverage.iter().sum::<f64>() / options as f64,
-        coverage,
-        relative_width,
-    })
+    ))
 }
 
 #[cfg(test)]

@@ -71,11 +71,8 @@ pub(crate) fn read_long(
             bad_rows.push((rec.clone(), source, vec![r]));
             continue;
         }
-        if !build_id(&cols.id, &rec, &cfg.station.separator, &mut id) {
-            let r = reason(
-                Rule::MissingStation,
-                "the station id columns are empty".into(),
-            );
+        if let Err(m) = build_station_id(&cols.id, &rec, &cfg.station.separator, &mut id) {
+            let r = reason(Rule::MissingStation, m);
             bad_rows.push((rec.clone(), source, vec![r]));
             continue;
         }

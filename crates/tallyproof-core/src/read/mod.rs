@@ -180,7 +180,10 @@ fn read_inputs(
     let mut buffers = Vec::new();
     for input in inputs {
         let (name, raw) = match input {
-            Input::Bytes(name, raw) => (name, raw),
+            Input::Bytes(name, raw) => {
+                check_start(&name, &raw[..])?;
+                (name, raw)
+            }
             Input::Path(name, path) => match stream::open(cfg, &name, &path, block)? {
                 stream::Opened::Whole(raw) => (name, raw),
                 stream::Opened::Stream(st) => {
@@ -210,7 +213,7 @@ fn read_inputs(
         };
         #[cfg(not(feature = "parquet"))]
         let is_parquet = false;
-        let (text, gzip, encoding) = decode(&name, raw, cfg.input.encoding)?;
+        let (text, gzip, encoding, warnings) = decode(&name, raw, cfg.input.encoding)?;
         let encoding = if is_parquet { "parquet" } else { encoding };
         let file_index = ds.files.len() as u32;
         let filtered_before = ds.filtered;
@@ -257,6 +260,7 @@ fn read_inputs(
             bytes: text.len() as u64,
             encoding,
             gzip,
+            warnings,
         });
         let rows = match cfg.input.shape {
             Shape::Wide => read_wide(cfg, &mut ds, file_index, &text, &header, progress)?,

@@ -467,7 +467,7 @@ pub(crate) fn process_row(
         out.filtered += 1;
         return;
     }
-    let has_id = build_id(&cols.id, rec, &cfg.station.separator, &mut st.id);
+    let id_missing = build_station_id(&cols.id, rec, &cfg.station.separator, &mut st.id).err();
     let mut pre = Vec::new();
     if rec.width() != ctx.nfields {
         pre.push(ctx.reason(
@@ -490,16 +490,13 @@ pub(crate) fn process_row(
             ),
         ));
     }
-    if !has_id {
-        pre.push(ctx.reason(
-            Rule::MissingStation,
-            "the station id columns are empty".to_string(),
-        ));
+    if let Some(m) = &id_missing {
+        pre.push(ctx.reason(Rule::MissingStation, m.clone()));
     }
     if !pre.is_empty() {
         out.quarantine.push(Quarantined {
             source,
-            station: has_id.then(|| st.id.clone()),
+            station: id_missing.is_none().then(|| st.id.clone()),
             reasons: pre,
             record: record_strings(rec),
             more: Vec::new(),

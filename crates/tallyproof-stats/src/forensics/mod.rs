@@ -33,6 +33,7 @@
 //! ```
 
 pub mod announcement;
+pub mod calibrate;
 pub mod digits;
 pub mod fingerprint;
 mod from_dataset;

@@ -45,6 +45,12 @@ pub struct Args {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
+    /// Also run the suite on N clean look-alikes of this election (fitted
+    /// to its sheets; seeded by --seed) and print each test's rejection
+    /// rate beside its p-value; the headline then names only tests
+    /// calibrated on them.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    calibrate_like: usize,
 }
 
 /// The accepted sheets as forensic stations (see [`Stations::from_dataset`]).
@@ -144,12 +150,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
         replicates: args.replicates,
         level: 0.05,
     };
-    let report = suite(&data, ann.as_ref(), &args.tests, &options)?;
+    let mut report = suite(&data, ann.as_ref(), &args.tests, &options)?;
+    let like = (args.calibrate_like > 0)
+        .then(|| {
+            super::forensics_like::calibrate(&config, &data, &report, &options, args.calibrate_like)
+        })
+        .transpose()?;
+    if let Some(c) = &like {
+        c.apply(&mut report);
+    }
     if args.json {
         let v = serde_json::json!({
             "election": config.election.name,
             "stations": data.sheets.len(),
             "forensics": report,
+            "calibrate_like": like,
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
@@ -157,6 +172,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             "{}",
             render(&config.election.name, data.sheets.len(), &report)
         );
+        if let Some(c) = &like {
+            print!("\n{}", super::forensics_like::render(c, &report));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

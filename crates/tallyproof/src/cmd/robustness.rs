@@ -8,14 +8,15 @@
 //!   bootstrap interval, and the probability that the winner differs from
 //!   the leader in hand.
 
-use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use tallyproof_core::evidence::{Universe, WorstCase, worst_case};
-use tallyproof_core::{Announcement, Config, Dataset, Registry};
-use tallyproof_stats::projection::{Projection, ProjectionParams, Stratum, project};
+use tallyproof_core::{Announcement, Config};
+use tallyproof_stats::projection::{
+    Projection, ProjectionParams, Strata, project, strata_from_dataset,
+};
 
 use super::input::{Input, Loaded};
 use crate::output::{Table, int, opt_int, pct};
@@ -59,7 +60,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some(l) => Some(config.level_index(l)?),
         None => None,
     };
-    let (strata, note) = build_strata(&config, &data, registry.as_ref(), &uni, level)?;
+    let Strata { strata, note } =
+        strata_from_dataset(&config, &data, registry.as_ref(), &uni, level)?;
     let proj = project(
         &strata,
         &ProjectionParams {
@@ -81,127 +83,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
         print!("{}", render(&config, &wc, &proj, &note));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Strata from the sheets and the registry: per unit of the level, the
-/// sheets in hand and the stations without one.
-fn build_strata(
-    cfg: &Config,
-    ds: &Dataset,
-    registry: Option<&Registry>,
-    uni: &Universe,
-    level: Option<usize>,
-) -> Result<(Vec<Stratum>, String)> {
-    let k = cfg.options.len();
-    let s = &ds.sheets;
-    let mut strata: Vec<Stratum> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut get = |code: &str, strata: &mut Vec<Stratum>| -> usize {
-        *index.entry(code.to_string()).or_insert_with(|| {
-            strata.push(Stratum {
-                name: code.to_string(),
-                votes: vec![Vec::new(); k],
-                registered: s.registered.as_ref().map(|_| Vec::new()),
-                missing: 0,
-                missing_registered: None,
-            });
-            strata.len() - 1
-        })
-    };
-    for i in 0..s.len() {
-        let code = level.map_or("", |l| ds.units[l].codes[s.geo[l][i] as usize].as_str());
-        let h = get(code, &mut strata);
-        for j in 0..k {
-            strata[h].votes[j].push(u64::from(s.votes[j][i]));
-        }
-        if let (Some(r), Some(col)) = (strata[h].registered.as_mut(), s.registered.as_ref()) {
-            r.push(u64::from(col[i]));
-        }
-    }
-    let note;
-    match (registry, level) {
-        (Some(reg), _) if reg.knows_stations() => {
-            let have: HashSet<&str> = s.station.iter().collect();
-            for st in reg.stations() {
-                if have.contains(st.id.as_str()) {
-                    continue;
-                }
-                let code = match level {
-                    Some(l) => st.units[l].clone().unwrap_or_default(),
-                    None => String::new(),
-                };
-                let h = get(&code, &mut strata);
-                strata[h].missing += 1;
-                let first = strata[h].missing == 1;
-                match (st.registered, &mut strata[h].missing_registered) {
-                    (Some(r), Some(v)) => v.push(r),
-                    (Some(r), slot @ None) if first => *slot = Some(vec![r]),
-                    _ => {}
-                }
-            }
-            // A stratum where some missing stations lack registered voters
-            // falls back to expansion.
-            for st in &mut strata {
-                if st
-                    .missing_registered
-                    .as_ref()
-                    .is_some_and(|v| v.len() as u64 != st.missing)
-                {
-                    st.missing_registered = None;
-                }
-            }
-            note = format!("missing stations from the registry {}", reg.path);
-        }
-        (Some(reg), Some(l)) if reg.level(l).is_some() => {
-            let known = reg
-                .level(l)
-                .map(|m| {
-                    m.iter()
-                        .map(|(c, k)| (c.clone(), k.stations))
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default();
-            for (code, n) in known {
-                let h = get(&code, &mut strata);
-                let have = strata[h].votes[0].len() as u64;
-                strata[h].missing = n.saturating_sub(have);
-            }
-            note = format!(
-                "missing stations per {} from the registry {} (their registered voters are not known one by one)",
-                cfg.levels[l].key, reg.path
-            );
-        }
-        _ => {
-            let Some(n) = uni.stations_total else {
-                bail!(
-                    "the number of stations is unknown: give --registry, or [election] stations_total in the config"
-                );
-            };
-            // Without unit denominators the missing stations cannot be
-            // placed in strata: one national stratum.
-            let all_votes: Vec<Vec<u64>> = (0..k)
-                .map(|j| {
-                    strata
-                        .iter()
-                        .flat_map(|st| st.votes[j].iter().copied())
-                        .collect()
-                })
-                .collect();
-            let registered = s
-                .registered
-                .as_ref()
-                .map(|c| c.iter().map(|&x| u64::from(x)).collect());
-            strata = vec![Stratum {
-                name: "national".into(),
-                votes: all_votes,
-                registered,
-                missing: n.saturating_sub(s.len() as u64),
-                missing_registered: None,
-            }];
-            note = "no per-unit denominators: one national stratum, so the projection assumes the missing stations are missing at random nationally".into();
-        }
-    }
-    Ok((strata, note))
 }
 
 /// The people's view.
