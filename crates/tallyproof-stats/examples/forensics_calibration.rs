@@ -125,6 +125,10 @@ fn fraud_of(scenario: &str) -> Option<Fraud> {
     }
 }
 
+/// One scenario's results: its name, elections, per-test runs and
+/// rejections, and suite detections.
+type Column = (String, usize, Vec<usize>, Vec<usize>, usize);
+
 /// Per election: whether each test ran and rejected (raw p ≤ 0.05), and
 /// whether the suite found anything after BH over the headline tests.
 struct Outcome {
@@ -208,8 +212,7 @@ fn main() {
         );
         for &size in &args.sizes {
             let start = Instant::now();
-            #[allow(clippy::type_complexity)]
-            let mut cols: Vec<(String, usize, Vec<usize>, Vec<usize>, usize)> = Vec::new();
+            let mut cols: Vec<Column> = Vec::new();
             for scenario in &args.scenarios {
                 let n = if scenario == "clean" {
                     args.elections
