@@ -16,6 +16,8 @@
 //! - [`format`](mod@format): the [`PayloadFormat`] trait, [`Payload`], and
 //!   [`LineGrouping`], the data that sums party lines into options.
 //! - [`ve2024`]: the Venezuela 2024 acta format and its default grouping.
+//! - [`sheet`](mod@sheet): a decoded image as a `tallyproof_core` sheet,
+//!   validated by the same rules as any other, and its JSON Lines record.
 //!
 //! # Example
 //!
@@ -44,6 +46,7 @@ pub mod format;
 pub mod preprocess;
 pub mod reader;
 mod scan;
+pub mod sheet;
 pub mod ve2024;
 
 pub use format::{

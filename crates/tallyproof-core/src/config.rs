@@ -128,6 +128,34 @@ pub struct Input {
     /// For `shape = "long"`: the column with the option's votes.
     #[serde(default)]
     pub votes_column: Option<String>,
+    /// Keep only the rows whose columns hold these values (a value or a
+    /// list of values per column; every column must match), e.g.
+    /// `where = { office = "ELECTORS OF PRESIDENT AND VICE PRESIDENT" }`
+    /// for one contest out of a file of many. Applied before validation:
+    /// rows left out are counted as rows of other contests, never
+    /// validated, never silent.
+    #[serde(default, rename = "where")]
+    pub filter: BTreeMap<String, Values>,
+}
+
+/// A value or a list of values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Values {
+    /// One value.
+    One(String),
+    /// Any of these.
+    Any(Vec<String>),
+}
+
+impl Values {
+    /// The values, as a list.
+    pub fn to_vec(&self) -> Vec<String> {
+        match self {
+            Values::One(v) => vec![v.clone()],
+            Values::Any(v) => v.clone(),
+        }
+    }
 }
 
 impl Default for Input {
@@ -139,6 +167,7 @@ impl Default for Input {
             empty: Empty::Missing,
             option_column: None,
             votes_column: None,
+            filter: BTreeMap::new(),
         }
     }
 }

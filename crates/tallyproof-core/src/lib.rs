@@ -47,8 +47,10 @@
 pub mod announcement;
 pub mod collate;
 pub mod config;
+pub mod crosscheck;
 pub mod error;
 pub mod evidence;
+pub mod inputs;
 pub mod model;
 #[cfg(feature = "parquet")]
 pub mod parquet_input;

@@ -27,14 +27,20 @@ pub struct SourceFile {
     pub sha256: String,
     /// The header row, as read (after decoding).
     pub header: Vec<String>,
-    /// Data rows read (records after the header, blank lines not counted).
+    /// Data rows read (records after the header, blank lines not counted),
+    /// less those left out by `[input] where`; for long files, stations.
     pub rows: u64,
+    /// Rows left out by `[input] where`: rows of other contests.
+    pub filtered: u64,
     /// Bytes after decompression.
     pub bytes: u64,
     /// The encoding the text was decoded from.
     pub encoding: &'static str,
     /// Whether the file was gzip-compressed.
     pub gzip: bool,
+    /// What looked wrong with the file as a whole, though it was read (a
+    /// UTF-8 byte-order mark under a forced `encoding = "windows-1252"`).
+    pub warnings: Vec<String>,
 }
 
 /// Where a row came from: file (index into [`Dataset::files`]) and line
@@ -380,6 +386,10 @@ pub struct Quarantined {
     pub reasons: Vec<Reason>,
     /// The original fields of the row, as read.
     pub record: Vec<String>,
+    /// Long files: the sheet's further rows (one per option), as read, so
+    /// that the quarantine file holds every row and reads back in.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more: Vec<Vec<String>>,
 }
 
 /// A warning on an accepted sheet.
@@ -464,17 +474,14 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    /// The full origin of a row: its file's name and hash and its line,
-    /// and whatever the row states of itself (a scan's image and QR
-    /// payload). A scanned sheet's `file` is its image's name.
+    /// The full origin of a row: its file's name and hash and its line
+    /// (all three of the same file), and whatever the row states of itself
+    /// (a scan's image hash and QR payload).
     pub fn origin(&self, p: &Provenance) -> Origin {
         let file = self.files.get(p.file as usize);
         let row = self.origins.get(&(p.file, p.line));
         let mut o = Origin::new(row.and_then(|r| r.kind).unwrap_or(SourceKind::Import));
-        o.file = row
-            .and_then(|r| r.image.as_deref())
-            .map(file_name)
-            .or_else(|| file.map(|f| f.name.clone()));
+        o.file = file.map(|f| f.name.clone());
         o.file_sha256 = file.map(|f| f.sha256.clone());
         o.line = Some(p.line);
         if let Some(r) = row {
@@ -526,10 +533,16 @@ impl Dataset {
     pub fn summary(&self) -> ValidationSummary {
         let mut by_rule: std::collections::BTreeMap<Rule, RuleCount> = Default::default();
         for q in &self.quarantine {
-            for r in &q.reasons {
-                let e = by_rule.entry(r.rule).or_insert(RuleCount {
-                    rule: r.rule,
-                    severity: r.severity,
+            // A sheet counts once under each rule it breaks, however many
+            // findings (a long file's station can break E011 on every row).
+            let mut rules: Vec<(Rule, Severity)> =
+                q.reasons.iter().map(|r| (r.rule, r.severity)).collect();
+            rules.sort();
+            rules.dedup_by_key(|r| r.0);
+            for (rule, severity) in rules {
+                let e = by_rule.entry(rule).or_insert(RuleCount {
+                    rule,
+                    severity,
                     sheets: 0,
                 });
                 e.sheets += 1;
@@ -548,6 +561,7 @@ impl Dataset {
             accepted: self.sheets.len() as u64,
             quarantined: self.quarantine.len() as u64,
             missing: self.missing.len() as u64,
+            other_contests: self.filtered,
             merged: self
                 .flags
                 .iter()
@@ -581,6 +595,9 @@ pub struct ValidationSummary {
     pub quarantined: u64,
     /// Stations listed without a sheet.
     pub missing: u64,
+    /// Rows left out by `[input] where`: rows of other contests, not
+    /// validated (not in `rows_read`).
+    pub other_contests: u64,
     /// Identical copies merged into an accepted sheet.
     pub merged: u64,
     /// Per rule.

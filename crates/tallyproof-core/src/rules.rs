@@ -55,41 +55,73 @@ macro_rules! rules {
 }
 
 rules! {
-    /// A row has a different number of fields from the header: a shifted or
-    /// truncated row whose numbers cannot be trusted column by column.
+    /// A row has a different number of fields from the header (a shifted or
+    /// truncated row whose numbers cannot be trusted column by column); a
+    /// quoted field opens and does not close on its line (the line is
+    /// quarantined and reading goes on at the next one); a JSON Lines line
+    /// is not a JSON object.
     FieldCount = ("E001", "field-count", Error);
-    /// The fields that build the station id are empty, so the sheet cannot be
-    /// attributed to a station.
+    /// A column that builds the station id is empty (after trimming
+    /// spaces; the message names it), so the sheet cannot be attributed to
+    /// a station: with several id columns, one empty part would otherwise
+    /// build a wrong id (an empty centre padded to `000000000`); for a
+    /// sheet given as a value (a form, a scan), the station id is empty.
     MissingStation = ("E002", "station-missing", Error);
-    /// A count is not a whole number (text, decimals, thousands separators).
+    /// A count is not a whole number: text, decimals, thousands separators,
+    /// more than 12 digits, or over 4,294,967,295. Spaces around it, a
+    /// leading `+` and `-0` are accepted.
     CountUnparseable = ("E003", "count-unparseable", Error);
-    /// A count is negative.
+    /// A count is negative (a minus sign before a number other than 0).
     CountNegative = ("E004", "count-negative", Error);
-    /// A count is empty where the config says empty counts are errors, or
-    /// only some counts of a row are empty.
+    /// Under `empty = "error"`, any count field is empty. Under
+    /// `empty = "missing"` (the default), some but not all of a row's vote
+    /// fields (the options and the valid, null, blank, ballots and issued
+    /// columns the config maps) are empty, or the registered voters are
+    /// empty on a row whose votes are filled in; a row whose vote fields are
+    /// all empty is a station without a sheet, not an error. A sheet given
+    /// as a value lacks an option's count or a figure the config maps.
     CountEmpty = ("E005", "count-empty", Error);
-    /// The options do not add up to the valid votes printed on the sheet.
+    /// The config maps a valid-votes column and the options' votes do not
+    /// add up to the valid votes printed on the sheet.
     OptionsSum = ("E006", "options-sum", Error);
-    /// Valid + null (+ blank) differs from the ballots printed on the sheet.
+    /// The config maps a ballots column and the ballots printed differ from
+    /// valid + null + blank: the valid votes printed (the options' sum when
+    /// no valid column is mapped) plus the null and blank votes where
+    /// mapped.
     BallotsMismatch = ("E007", "ballots-mismatch", Error);
-    /// More ballots (or votes) than registered voters at the station.
+    /// The config maps registered voters and the votes at the station exceed
+    /// them: ballots issued when both ballots and issued are mapped and
+    /// issued is the larger, else ballots, else issued, else votes cast
+    /// (valid or the options' sum, + null + blank).
     BallotsOverRegistered = ("E008", "ballots-over-registered", Error);
-    /// The same station appears with different numbers. Every copy is kept in
-    /// the quarantine, none is counted, until a person resolves it.
+    /// The same station id appears more than once in the files read
+    /// together, with different numbers (any option or count). Every copy
+    /// is kept in the quarantine, none is counted, until a person resolves
+    /// it. Always an error: `[validation.severity]` does not lower it.
     Conflict = ("E009", "conflict", Error);
-    /// The station is not in the registry given with `--registry`.
+    /// The station is not in the registry given with `--registry`; checked
+    /// only when the registry lists stations (`kind = "stations"`), not
+    /// units. As a warning, the sheet is counted and flagged.
     UnknownStation = ("E010", "unknown-station", Error);
-    /// Long shape: an option value the config does not name, or per-station
-    /// fields that differ between a station's rows.
+    /// Long shape: an option value the config does not name; a station's
+    /// rows that differ in a count column (registered, valid, ...); one
+    /// option given twice with different votes; under `empty = "error"`, no
+    /// row for one of the options. A sheet given as fields names a field
+    /// that is neither an option nor a count.
     LongShape = ("E011", "long-shape", Error);
     /// A field is longer than 4,096 bytes: not a tally sheet.
     FieldTooLong = ("E012", "field-too-long", Error);
-    /// Every registered voter voted (ballots = registered): rare in clean
-    /// elections, a classic mark of stuffing.
+    /// The config maps registered voters (more than 0) and the votes at the
+    /// station, counted as for E008 (ballots issued or ballots where mapped,
+    /// else votes cast), equal them: 100% turnout, rare in clean elections,
+    /// a classic mark of stuffing.
     FullTurnout = ("W101", "full-turnout", Warning);
-    /// One option has every valid vote at a station with at least 10 votes.
+    /// One option has every vote of the options (all others 0) at a sheet
+    /// whose options add up to at least 10.
     Unanimous = ("W102", "unanimous", Warning);
-    /// An identical copy of a sheet already read; merged into one.
+    /// The same station id again with the same numbers (every option and
+    /// count): the copy is merged into the first sheet read, which is
+    /// flagged once per copy.
     DuplicateMerged = ("W103", "duplicate-merged", Warning);
 }
 

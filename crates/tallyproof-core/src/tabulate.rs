@@ -198,9 +198,24 @@ pub fn tabulate(
         })
         .reduce(|| Sums::new(nunits, nopt), Sums::add);
     let mut listed = vec![0u64; nunits];
+    let mut listed_reg = vec![Some(0u64); nunits];
     for m in &ds.missing {
-        listed[level.map_or(0, |l| m.geo[l] as usize)] += 1;
+        let u = level.map_or(0, |l| m.geo[l] as usize);
+        listed[u] += 1;
+        listed_reg[u] = listed_reg[u]
+            .zip(m.registered)
+            .map(|(a, b)| a + u64::from(b));
     }
+    // With no other denominator, a file that lists stations without a
+    // sheet (rows with every count empty) is taken as the list of every
+    // station: its stations are the denominator, and it says so.
+    let self_frame =
+        registry.is_none() && cfg.election.stations_total.is_none() && !ds.missing.is_empty();
+    let quarantined_only = if self_frame && level.is_none() {
+        stations_only_quarantined(ds)
+    } else {
+        0
+    };
     let known_level = match (registry, level) {
         (Some(r), Some(l)) => r.level(l),
         _ => None,
@@ -212,6 +227,15 @@ pub fn tabulate(
         (None, None) if cfg.election.stations_total.is_some() => {
             "config [election] stations_total / registered_total".into()
         }
+        (None, _) if self_frame => format!(
+            "the input itself, assumed to list every station: {} row(s) with every count empty are stations without a sheet{}",
+            crate::thousands(ds.missing.len() as u64),
+            if level.is_some() {
+                "; quarantined sheets are not placed in a unit"
+            } else {
+                "; stations with only quarantined sheets count as without a sheet"
+            }
+        ),
         _ => "unknown: no registry given".into(),
     };
     let mut units = Vec::with_capacity(nunits);
@@ -230,6 +254,14 @@ pub fn tabulate(
                 None if known_level.is_some() => (Some(0), Some(0)),
                 None => (None, None),
             },
+            (None, _) if self_frame => (
+                Some(sheets[u] + listed[u] + quarantined_only),
+                s.registered
+                    .as_ref()
+                    .and(listed_reg[u])
+                    .filter(|_| quarantined_only == 0)
+                    .map(|l| reg[u] + l),
+            ),
             (None, None) => (cfg.election.stations_total, cfg.election.registered_total),
             (None, Some(_)) => (None, None),
         };
@@ -259,8 +291,12 @@ pub fn tabulate(
     }
     // Units the registry knows that have no sheet at all.
     if let (Some(map), Some(_)) = (known_level, level) {
+        // Looked up in a set: a scan of the units per registry unit is
+        // quadratic (20,000 districts: 2e8 comparisons).
+        let have: std::collections::HashSet<String> =
+            units.iter().map(|u| u.code.clone()).collect();
         for (code, k) in map {
-            if !units.iter().any(|u| &u.code == code) {
+            if !have.contains(code) {
                 units.push(UnitTotals {
                     code: code.clone(),
                     name: String::new(),
@@ -289,6 +325,22 @@ pub fn tabulate(
         denominator,
         units,
     }
+}
+
+/// Stations that appear in the quarantine but neither among the accepted
+/// sheets nor among the stations listed without a sheet.
+fn stations_only_quarantined(ds: &Dataset) -> u64 {
+    let mut seen: std::collections::HashSet<&str> = ds.sheets.station.iter().collect();
+    seen.extend(ds.missing.iter().map(|m| m.station.as_str()));
+    let mut only = std::collections::HashSet::new();
+    for q in &ds.quarantine {
+        if let Some(st) = q.station.as_deref()
+            && !seen.contains(st)
+        {
+            only.insert(st);
+        }
+    }
+    only.len() as u64
 }
 
 /// Order codes numerically where they are numbers ("2" before "10").

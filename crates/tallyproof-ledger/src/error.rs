@@ -140,9 +140,33 @@ pub enum Error {
         target: u64,
     },
 
+    /// A file of a static export (site) is missing, malformed, or differs
+    /// from what the signed checkpoint and the other files imply.
+    #[error("{file}: {reason}")]
+    Site {
+        /// The file, relative to the site's root (e.g. `tile/0/x001/234`).
+        file: String,
+        /// What differed.
+        reason: String,
+    },
+
     /// A proof or index request outside the tree.
     #[error("{0}")]
     OutOfRange(String),
+
+    /// A consistency proof was asked for from the empty tree (size 0): RFC
+    /// 9162 §2.1.4 defines one only from a non-empty tree, since every tree
+    /// is consistent with the empty one.
+    #[error(
+        "no consistency proof from size 0: RFC 9162 §2.1.4 defines a consistency proof only \
+         from a non-empty tree, and every tree (here of size {new_size}) is consistent with the \
+         empty one, so there is nothing to prove; check the signed checkpoint itself, or give \
+         --from a size of at least 1"
+    )]
+    EmptyOldTree {
+        /// The newer size asked for.
+        new_size: u64,
+    },
 
     /// A proof did not verify (RFC 9162 §2.1.3.2, §2.1.4.2).
     #[error("proof does not verify: {0}")]

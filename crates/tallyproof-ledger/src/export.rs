@@ -1,13 +1,17 @@
-//! Static export in the C2SP tlog-tiles layout, plus one JSON file per
-//! station, and a verifier for such an export.
+//! Static export in the C2SP tlog-tiles layout, plus every station's sheets
+//! and proofs in station bundles (`crate::bundle`).
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use crate::bundle::{
+    BUNDLE_FORMAT, BundleSheet, BundleStation, INDEX_FORMAT, INDEX_PATH, IndexRow,
+    STATIONS_PER_BUNDLE, StationBundle, StationIndex, bundle_path,
+};
 use crate::checkpoint::SignedCheckpoint;
 use crate::error::{Error, Result, io};
 use crate::log::Log;
-use crate::merkle::{Hash, Tree, leaf_hash};
+use crate::merkle::{Hash, Tree};
 use crate::note::VerifierKey;
 
 /// Hashes per full tile (C2SP tlog-tiles §Merkle Tree: "Full tiles MUST be
@@ -26,8 +30,14 @@ pub struct ExportReport {
     pub tiles: u64,
     /// Entry bundles written.
     pub bundles: u64,
-    /// Station files written.
+    /// Stations written, in station bundles.
     pub stations: u64,
+    /// Station bundles written (`stations/<n>.json`).
+    pub station_bundles: u64,
+    /// Files written in all (tiles, bundles, index, checkpoint, vkey).
+    pub files: u64,
+    /// Bytes written in all.
+    pub bytes: u64,
 }
 
 /// The path element of tile index `n`: zero-padded 3-digit groups, all but
@@ -72,18 +82,23 @@ pub fn station_file_name(station: &str) -> String {
     s
 }
 
-fn write_file(out: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
+fn write_file(out: &Path, rel: &str, bytes: &[u8], report: &mut ExportReport) -> Result<()> {
     let path = out.join(rel);
-    if let Some(parent) = path.parent() {
+    if let Some(parent) = path.parent()
+        && !parent.is_dir()
+    {
         fs::create_dir_all(parent).map_err(io(parent))?;
     }
-    fs::write(&path, bytes).map_err(io(&path))
+    fs::write(&path, bytes).map_err(io(&path))?;
+    report.files += 1;
+    report.bytes += bytes.len() as u64;
+    Ok(())
 }
 
 /// The tiles of a tree of `size` leaves: `(level, index, width, hashes)`
 /// (C2SP tlog-tiles §Merkle Tree, §Partial Tiles: the partial tile at level
 /// `l` has `floor(s / 256^l) mod 256` hashes).
-fn tiles(tree: &Tree, size: u64) -> Vec<(u32, u64, u64, &[Hash])> {
+pub(crate) fn tiles(tree: &Tree, size: u64) -> Vec<(u32, u64, u64, &[Hash])> {
     let mut out = Vec::new();
     let mut level = 0u32;
     loop {
@@ -105,27 +120,34 @@ fn tiles(tree: &Tree, size: u64) -> Vec<(u32, u64, u64, &[Hash])> {
 }
 
 impl Log {
-    /// Writes the latest checkpoint's tree as a static site in `out`: the
-    /// checkpoint at `checkpoint`, hash tiles at `tile/<L>/<N>[.p/<W>]`, entry
-    /// bundles at `tile/entries/<N>[.p/<W>]` (C2SP tlog-tiles §APIs), and for
-    /// each station `station/<id>.json` with its sheets and their inclusion
-    /// proofs (RFC 9162 §2.1.3).
+    /// Writes the latest checkpoint's tree as a static site in `out`
+    /// (docs/ledger-format.md §5): `checkpoint` and `vkey`; hash tiles at
+    /// `tile/<L>/<N>[.p/<W>]` and entry bundles at `tile/entries/<N>[.p/<W>]`
+    /// (C2SP tlog-tiles §APIs); and every station's sheets with their
+    /// inclusion proofs (RFC 9162 §2.1.3), [`STATIONS_PER_BUNDLE`] stations
+    /// to a file `stations/<n>.json`, listed in `stations/index.json`.
+    /// Station bundles of an earlier export beyond the new count are removed.
+    /// [`crate::verify_site`] checks the result.
     pub fn export(&self, out: &Path) -> Result<ExportReport> {
         let cp = self.latest();
         let size = cp.size();
+        let root = cp.root();
         fs::create_dir_all(out).map_err(io(out))?;
         let mut report = ExportReport {
             tree_size: size,
             tiles: 0,
             bundles: 0,
             stations: 0,
+            station_bundles: 0,
+            files: 0,
+            bytes: 0,
         };
         for (level, n, width, hashes) in tiles(self.tree(), size) {
             let mut bytes = Vec::with_capacity(hashes.len() * 32);
             for h in hashes {
                 bytes.extend_from_slice(&h.0);
             }
-            write_file(out, &tile_path(Some(level), n, width), &bytes)?;
+            write_file(out, &tile_path(Some(level), n, width), &bytes, &mut report)?;
             report.tiles += 1;
         }
         // Entry bundles: big-endian uint16 length-prefixed entries
@@ -137,113 +159,99 @@ impl Log {
             bundle.extend_from_slice(&e);
             let in_bundle = i % TILE_WIDTH + 1;
             if in_bundle == TILE_WIDTH || i + 1 == size {
-                write_file(out, &tile_path(None, i / TILE_WIDTH, in_bundle), &bundle)?;
+                let rel = tile_path(None, i / TILE_WIDTH, in_bundle);
+                write_file(out, &rel, &bundle, &mut report)?;
                 bundle.clear();
                 report.bundles += 1;
             }
         }
-        for station in self.stations() {
-            let proofs = match self.prove_station(station) {
-                Ok(p) => p,
-                Err(Error::UnknownStation(_)) => continue,
-                Err(e) => return Err(e),
+        let stations: Vec<(&str, &[u64])> = self
+            .stations()
+            .map(|s| (s, self.signed_indices(s, size)))
+            .filter(|(_, ix)| !ix.is_empty())
+            .collect();
+        let mut index = StationIndex {
+            format: INDEX_FORMAT.into(),
+            origin: self.origin().into(),
+            tree_size: size,
+            root,
+            stations: stations.len() as u64,
+            bundles: Vec::new(),
+        };
+        for (n, chunk) in stations.chunks(STATIONS_PER_BUNDLE).enumerate() {
+            let mut b = StationBundle {
+                format: BUNDLE_FORMAT.into(),
+                bundle: n as u64,
+                origin: self.origin().into(),
+                tree_size: size,
+                root,
+                checkpoint: cp.note().into(),
+                stations: Vec::with_capacity(chunk.len()),
             };
-            let doc = serde_json::json!({
-                "station": station,
-                "origin": self.origin(),
-                "tree_size": size,
-                "root": cp.root(),
-                "checkpoint": cp.note(),
-                "sheets": proofs.iter().map(|p| serde_json::json!({
-                    "index": p.index,
-                    "leaf_hash": p.leaf_hash,
-                    "entry": p.entry,
-                    "record": p.record,
-                    "inclusion_proof": p.inclusion_proof,
-                    "tlog_proof": p.to_tlog_proof(),
-                })).collect::<Vec<_>>(),
+            for (station, ix) in chunk {
+                let mut sheets = Vec::with_capacity(ix.len());
+                for &i in *ix {
+                    let entry =
+                        String::from_utf8(self.entry(i)?).map_err(|_| Error::MalformedEntry {
+                            index: i,
+                            reason: "not UTF-8".into(),
+                        })?;
+                    sheets.push(BundleSheet {
+                        index: i,
+                        entry,
+                        proof: self.tree().inclusion_proof(i, size)?,
+                    });
+                }
+                b.stations.push(BundleStation {
+                    station: station.to_string(),
+                    sheets,
+                });
+            }
+            let file = bundle_path(n as u64);
+            write_file(out, &file, &b.render(), &mut report)?;
+            index.bundles.push(IndexRow {
+                file,
+                first: chunk.first().map(|c| c.0).unwrap_or_default().into(),
+                last: chunk.last().map(|c| c.0).unwrap_or_default().into(),
+                stations: chunk.len() as u64,
             });
-            let rel = format!("station/{}", station_file_name(station));
-            let path = out.join(&rel);
-            let bytes = serde_json::to_vec_pretty(&doc).map_err(|source| Error::Json {
-                path: path.clone(),
-                source,
-            })?;
-            write_file(out, &rel, &bytes)?;
-            report.stations += 1;
+            report.station_bundles += 1;
+            report.stations += chunk.len() as u64;
         }
-        write_file(out, "checkpoint", cp.note().as_bytes())?;
+        write_file(out, INDEX_PATH, &index.render(), &mut report)?;
+        remove_stale_bundles(out, report.station_bundles)?;
+        write_file(
+            out,
+            "vkey",
+            format!("{}\n", self.verifier()).as_bytes(),
+            &mut report,
+        )?;
+        write_file(out, "checkpoint", cp.note().as_bytes(), &mut report)?;
         Ok(report)
     }
 }
 
-/// Verifies a static export as a tlog-tiles client would: the checkpoint's
-/// signature (C2SP signed-note), every entry bundle against the level-0 tiles,
-/// every tile against the tiles above it, and the root (C2SP tlog-tiles
-/// §Merkle Tree, RFC 6962 §2.1). Returns the checkpoint.
+/// Removes `stations/<n>.json` for `n >= count` (left by an export of a
+/// different log into the same directory).
+fn remove_stale_bundles(out: &Path, count: u64) -> Result<()> {
+    let dir = out.join("stations");
+    for e in fs::read_dir(&dir).map_err(io(&dir))? {
+        let e = e.map_err(io(&dir))?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if let Some(n) = name
+            .strip_suffix(".json")
+            .and_then(|n| n.parse::<u64>().ok())
+            && n >= count
+            && bundle_path(n) == format!("stations/{name}")
+        {
+            fs::remove_file(e.path()).map_err(io(e.path()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Verifies a static export and returns its checkpoint: [`crate::verify_site`]
+/// without the report.
 pub fn verify_export(out: &Path, key: &VerifierKey) -> Result<SignedCheckpoint> {
-    let read = |rel: &str| -> Result<Vec<u8>> {
-        let p: PathBuf = out.join(rel);
-        fs::read(&p).map_err(io(&p))
-    };
-    let note = String::from_utf8_lossy(&read("checkpoint")?).into_owned();
-    let cp = SignedCheckpoint::open(&note, key, "exported checkpoint")?;
-    let size = cp.size();
-    let mut tree = Tree::new();
-    let bundles = size.div_ceil(TILE_WIDTH);
-    for n in 0..bundles {
-        let width = (size - n * TILE_WIDTH).min(TILE_WIDTH);
-        let rel = tile_path(None, n, width);
-        let bytes = read(&rel)?;
-        let mut pos = 0usize;
-        for k in 0..width {
-            let index = n * TILE_WIDTH + k;
-            let bad = |reason: &str| Error::MalformedEntry {
-                index,
-                reason: format!("{rel}: {reason}"),
-            };
-            let len = bytes
-                .get(pos..pos + 2)
-                .map(|b| u16::from_be_bytes([b[0], b[1]]) as usize)
-                .ok_or_else(|| bad("bundle ends early"))?;
-            let e = bytes
-                .get(pos + 2..pos + 2 + len)
-                .ok_or_else(|| bad("bundle ends early"))?;
-            tree.push(leaf_hash(e));
-            pos += 2 + len;
-        }
-        if pos != bytes.len() {
-            return Err(Error::MalformedEntry {
-                index: n * TILE_WIDTH + width,
-                reason: format!("{rel}: trailing bytes"),
-            });
-        }
-    }
-    for (level, n, width, hashes) in tiles(&tree, size) {
-        let rel = tile_path(Some(level), n, width);
-        let bytes = read(&rel)?;
-        let want: Vec<u8> = hashes.iter().flat_map(|h| h.0).collect();
-        if bytes != want {
-            let first = bytes
-                .chunks(32)
-                .zip(want.chunks(32))
-                .position(|(a, b)| a != b)
-                .unwrap_or(hashes.len().min(bytes.len() / 32)) as u64;
-            let span = TILE_WIDTH.pow(level);
-            let index = (n * TILE_WIDTH + first) * span;
-            return Err(Error::EntryMismatch {
-                index,
-                station: "?".into(),
-                reason: format!("{rel}: hash {first} differs from the entries"),
-            });
-        }
-    }
-    if tree.root(size)? != cp.root() {
-        return Err(Error::RootMismatch {
-            which: "exported checkpoint".into(),
-            first: 0,
-            end: size,
-        });
-    }
-    Ok(cp)
+    crate::site::verify_site(out, Some(key)).map(|r| r.checkpoint)
 }

@@ -47,19 +47,27 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod bundle;
 mod checkpoint;
 mod error;
 mod export;
+mod leaves;
 mod log;
 mod merkle;
 mod note;
 mod record;
+mod site;
 
+pub use bundle::{
+    BUNDLE_FORMAT, BundleSheet, BundleStation, INDEX_FORMAT, INDEX_PATH, IndexRow,
+    STATIONS_PER_BUNDLE, StationBundle, StationIndex, bundle_path,
+};
 pub use checkpoint::{Checkpoint, SignedCheckpoint};
 pub use error::{Error, Result};
 pub use export::{
     ExportReport, TILE_WIDTH, station_file_name, tile_index_path, tile_path, verify_export,
 };
+pub use leaves::leaves_from_dataset;
 pub use log::{
     AppendReport, ConsistencyProof, Log, StationProof, VerifyOptions, VerifyReport, init,
     read_vkey, verify, verify_tlog_proof,
@@ -69,4 +77,8 @@ pub use note::{
     ALG_ED25519, MAX_SIGNATURES, NoteSignature, SignerKey, VerifierKey, is_valid_key_name, key_id,
     open_note, parse_note,
 };
-pub use record::{LEAF_HEADER, LeafRecord, MAX_ENTRY_BYTES, Provenance, SourceKind, Status};
+pub use record::{
+    LEAF_HEADER, LEAF_HEADER_V1, LeafRecord, MAX_ENTRY_BYTES, Provenance, SourceKind, Status,
+    file_name_of, is_file_name,
+};
+pub use site::{SiteReport, lookup_station, verify_site};

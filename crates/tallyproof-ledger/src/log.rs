@@ -28,7 +28,7 @@ use crate::checkpoint::{Checkpoint, SignedCheckpoint};
 use crate::error::{Error, Result, io};
 use crate::merkle::{Hash, Tree, leaf_hash, verify_inclusion};
 use crate::note::{SignerKey, VerifierKey, is_valid_key_name};
-use crate::record::{LeafRecord, MAX_ENTRY_BYTES};
+use crate::record::{LeafRecord, MAX_ENTRY_BYTES, Status};
 
 const VKEY: &str = "vkey";
 const SKEY: &str = "skey";
@@ -45,6 +45,10 @@ pub struct AppendReport {
     pub first_index: u64,
     /// Number of records appended.
     pub appended: u64,
+    /// Of those, accepted sheets.
+    pub accepted: u64,
+    /// Of those, quarantined sheets.
+    pub quarantined: u64,
     /// Bytes of an incomplete frame, left by an interrupted append, that were
     /// cut off first.
     pub repaired_bytes: u64,
@@ -495,6 +499,13 @@ impl Log {
         self.stations.get(station).map_or(&[], |v| v.as_slice())
     }
 
+    /// Leaf indices of a station's sheets below `size` (those a checkpoint
+    /// of that size covers), in log order.
+    pub fn signed_indices(&self, station: &str, size: u64) -> &[u64] {
+        let all = self.station_indices(station);
+        &all[..all.partition_point(|&i| i < size)]
+    }
+
     /// Station ids in the log, sorted.
     pub fn stations(&self) -> impl Iterator<Item = &str> {
         self.stations.keys().map(|s| s.as_str())
@@ -512,6 +523,7 @@ impl Log {
         let first = self.size();
         let mut encoded = Vec::new();
         let mut stations = Vec::new();
+        let mut quarantined = 0u64;
         for (i, rec) in records.into_iter().enumerate() {
             let index = first + i as u64;
             if let Some(t) = rec.supersedes
@@ -524,6 +536,7 @@ impl Log {
                 });
             }
             encoded.push(rec.encode()?);
+            quarantined += u64::from(matches!(rec.status, Status::Quarantined(_)));
             stations.push(rec.station);
         }
         let path = self.dir.join(ENTRIES);
@@ -567,8 +580,31 @@ impl Log {
         Ok(AppendReport {
             first_index: first,
             appended: encoded.len() as u64,
+            accepted: encoded.len() as u64 - quarantined,
+            quarantined,
             repaired_bytes: repaired,
         })
+    }
+
+    /// Marks each record as the correction of its station's latest earlier
+    /// sheet: the last leaf of that station already in the log, or an earlier
+    /// record of the same batch (which will be appended before it). A record
+    /// whose station has no earlier sheet is left as it is. Call it on a batch
+    /// about to be [`Log::append`]ed; nothing in the log is edited (a
+    /// correction is a new leaf).
+    pub fn link_corrections(&self, records: &mut [LeafRecord]) {
+        let first = self.size();
+        let mut last: std::collections::HashMap<String, u64> = Default::default();
+        for (i, r) in records.iter_mut().enumerate() {
+            let prior = last
+                .get(&r.station)
+                .copied()
+                .or_else(|| self.station_indices(&r.station).last().copied());
+            if prior.is_some() {
+                r.supersedes = prior;
+            }
+            last.insert(r.station.clone(), first + i as u64);
+        }
     }
 
     /// Signs a checkpoint of every entry appended so far (C2SP

@@ -65,6 +65,14 @@ impl serde::Serialize for Hash {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Hash {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Hash::from_base64(&s)
+            .ok_or_else(|| serde::de::Error::custom("not the base64 of a 32-byte hash"))
+    }
+}
+
 pub(crate) fn sha256(parts: &[&[u8]]) -> [u8; 32] {
     let mut h = Sha256::new();
     for p in parts {
@@ -219,6 +227,9 @@ impl Tree {
     /// Consistency proof `PROOF(old, D[0:new])` (RFC 6962 §2.1.2, RFC 9162
     /// §2.1.4.1). Empty when `old == new`; `old` must be at least 1.
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>> {
+        if old == 0 && new <= self.size() {
+            return Err(Error::EmptyOldTree { new_size: new });
+        }
         if old == 0 || old > new || new > self.size() {
             return Err(Error::OutOfRange(format!(
                 "consistency from size {old} to size {new} (log size {})",
@@ -315,7 +326,13 @@ pub fn verify_consistency(
             "consistency {old} -> {new}: {why}"
         )))
     };
-    if old == 0 || old > new {
+    if old == 0 {
+        return fail(
+            "a consistency proof is defined only from a non-empty tree (RFC 9162 §2.1.4); \
+             every tree is consistent with the empty one",
+        );
+    }
+    if old > new {
         return fail("sizes out of order");
     }
     if old == new {

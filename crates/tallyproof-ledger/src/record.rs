@@ -6,54 +6,29 @@
 //! bytes>`; an absent optional value as `-`. [`LeafRecord::decode`] accepts
 //! exactly the bytes [`LeafRecord::encode`] produces, so one record has one
 //! encoding and one leaf hash.
+//!
+//! Version 2 (`tallyproof-leaf/2`, written since the input file is recorded
+//! by name and content hash instead of the path typed) adds `valid`,
+//! `issued`, `file-sha256` and `submitted-by`, and requires `file` to be a
+//! bare file name. Entries of version 1 (`tallyproof-leaf/1`) still decode,
+//! so logs written before keep verifying; their new fields decode as absent.
 
 use serde::{Deserialize, Serialize};
 use unicode_normalization::{UnicodeNormalization, is_nfc};
 
 use crate::error::{Error, Result};
 
-/// First line of every leaf.
-pub const LEAF_HEADER: &str = "tallyproof-leaf/1";
+/// First line of every leaf written (version 2).
+pub const LEAF_HEADER: &str = "tallyproof-leaf/2";
+
+/// First line of a version-1 leaf: still decoded, never written.
+pub const LEAF_HEADER_V1: &str = "tallyproof-leaf/1";
 
 /// Largest entry: C2SP tlog-tiles entry bundles prefix each entry with a
 /// big-endian `uint16` length.
 pub const MAX_ENTRY_BYTES: usize = u16::MAX as usize;
 
-/// Where a sheet came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SourceKind {
-    /// A file of transcribed results (CSV, JSONL, …).
-    Import,
-    /// A scanned tally-sheet image.
-    Scan,
-    /// A witness upload.
-    Witness,
-    /// The authority's own publication.
-    Official,
-}
-
-impl SourceKind {
-    /// The word used in the encoding.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceKind::Import => "import",
-            SourceKind::Scan => "scan",
-            SourceKind::Witness => "witness",
-            SourceKind::Official => "official",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "import" => SourceKind::Import,
-            "scan" => SourceKind::Scan,
-            "witness" => SourceKind::Witness,
-            "official" => SourceKind::Official,
-            _ => return None,
-        })
-    }
-}
+pub use tallyproof_core::sheet::SourceKind;
 
 /// Whether validation accepted the sheet.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,8 +45,11 @@ pub enum Status {
 pub struct Provenance {
     /// Source kind.
     pub kind: SourceKind,
-    /// Input file, as the user named it.
+    /// Name of the input file, without any directory: never the path as
+    /// typed, which can name the operator and their folders.
     pub file: Option<String>,
+    /// SHA-256 of the input file's bytes as stored, 64 hexadecimal digits.
+    pub file_sha256: Option<String>,
     /// Line (or record number) in that file, 1-based.
     pub line: Option<u64>,
     /// SHA-256 of the sheet image, 64 hexadecimal digits.
@@ -80,6 +58,8 @@ pub struct Provenance {
     pub qr_payload: Option<String>,
     /// When the sheet was received (RFC 3339 recommended).
     pub received: Option<String>,
+    /// Who submitted it, when a person did (a witness's public name or id).
+    pub submitted_by: Option<String>,
 }
 
 impl Provenance {
@@ -88,10 +68,12 @@ impl Provenance {
         Provenance {
             kind,
             file: None,
+            file_sha256: None,
             line: None,
             image_sha256: None,
             qr_payload: None,
             received: None,
+            submitted_by: None,
         }
     }
 }
@@ -113,6 +95,10 @@ pub struct LeafRecord {
     pub ballots: Option<u64>,
     /// Registered voters, where known.
     pub registered: Option<u64>,
+    /// Valid votes as printed, where printed.
+    pub valid: Option<u64>,
+    /// Ballots issued, where known.
+    pub issued: Option<u64>,
     /// Accepted or quarantined.
     pub status: Status,
     /// Where the sheet came from.
@@ -132,16 +118,18 @@ impl LeafRecord {
             blank: None,
             ballots: None,
             registered: None,
+            valid: None,
+            issued: None,
             status: Status::Accepted,
             provenance: Provenance::new(kind),
             supersedes: None,
         }
     }
 
-    /// The canonical encoding (docs/ledger-format.md). Strings are put into
-    /// Unicode NFC; the image hash into lower case. Fails on an empty station,
-    /// a repeated option, an empty rule code, a malformed image hash, or more
-    /// than [`MAX_ENTRY_BYTES`] bytes.
+    /// The canonical encoding, version 2 (docs/ledger-format.md). Strings are
+    /// put into Unicode NFC; hashes into lower case. Fails on an empty station,
+    /// a repeated option, an empty rule code, a file given as a path rather
+    /// than a name, a malformed hash, or more than [`MAX_ENTRY_BYTES`] bytes.
     pub fn encode(&self) -> Result<Vec<u8>> {
         let invalid = |reason: String| Error::InvalidRecord {
             station: self.station.clone(),
@@ -156,6 +144,23 @@ impl LeafRecord {
                 return Err(invalid(format!("option {k:?} appears twice")));
             }
         }
+        let p = &self.provenance;
+        if let Some(f) = &p.file
+            && !is_file_name(f)
+        {
+            return Err(invalid(format!(
+                "file {f:?} is not a bare file name (a leaf records the name, never a path)"
+            )));
+        }
+        let hex = |what: &str, h: &Option<String>| match h {
+            None => Ok(None),
+            Some(h) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                Ok(Some(h.to_ascii_lowercase()))
+            }
+            Some(h) => Err(invalid(format!("{what} {h:?} is not 64 hex digits"))),
+        };
+        let file_sha = hex("file sha256", &p.file_sha256)?;
+        let img = hex("image sha256", &p.image_sha256)?;
         let mut w = Writer(Vec::with_capacity(256));
         w.0.extend_from_slice(LEAF_HEADER.as_bytes());
         w.0.push(b'\n');
@@ -173,6 +178,8 @@ impl LeafRecord {
         w.opt_int_field("blank", self.blank);
         w.opt_int_field("ballots", self.ballots);
         w.opt_int_field("registered", self.registered);
+        w.opt_int_field("valid", self.valid);
+        w.opt_int_field("issued", self.issued);
         match &self.status {
             Status::Accepted => w.0.extend_from_slice(b"status accepted\n"),
             Status::Quarantined(rules) => {
@@ -187,27 +194,16 @@ impl LeafRecord {
                 }
             }
         }
-        let p = &self.provenance;
         w.0.extend_from_slice(b"source ");
         w.0.extend_from_slice(p.kind.as_str().as_bytes());
         w.0.push(b'\n');
         w.opt_str_field("file", p.file.as_deref());
+        w.opt_word_field("file-sha256", file_sha.as_deref());
         w.opt_int_field("line", p.line);
-        let img = match &p.image_sha256 {
-            None => None,
-            Some(h) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                Some(h.to_ascii_lowercase())
-            }
-            Some(h) => return Err(invalid(format!("image sha256 {h:?} is not 64 hex digits"))),
-        };
-        w.0.extend_from_slice(b"image-sha256 ");
-        match img {
-            None => w.0.push(b'-'),
-            Some(h) => w.0.extend_from_slice(h.as_bytes()),
-        }
-        w.0.push(b'\n');
+        w.opt_word_field("image-sha256", img.as_deref());
         w.opt_str_field("qr", p.qr_payload.as_deref());
         w.opt_str_field("received", p.received.as_deref());
+        w.opt_str_field("submitted-by", p.submitted_by.as_deref());
         w.opt_int_field("supersedes", self.supersedes);
         if w.0.len() > MAX_ENTRY_BYTES {
             return Err(invalid(format!(
@@ -218,15 +214,23 @@ impl LeafRecord {
         Ok(w.0)
     }
 
-    /// Decodes a canonical encoding; `index` only names the entry in errors.
-    /// Anything [`LeafRecord::encode`] would not have produced is rejected.
+    /// Decodes a canonical encoding of version 2, or of version 1 (logs
+    /// written before; the fields version 1 lacks decode as absent); `index`
+    /// only names the entry in errors. Anything the encoder of that version
+    /// would not have produced is rejected.
     pub fn decode(bytes: &[u8], index: u64) -> Result<Self> {
         let mut r = Reader {
             b: bytes,
             pos: 0,
             index,
         };
-        r.literal(LEAF_HEADER)?;
+        let v2 = if r.try_literal(LEAF_HEADER) {
+            true
+        } else if r.try_literal(LEAF_HEADER_V1) {
+            false
+        } else {
+            return Err(r.err(&format!("expected {LEAF_HEADER:?} or {LEAF_HEADER_V1:?}")));
+        };
         r.literal("\n")?;
         let station = r.str_field("station")?;
         if station.is_empty() {
@@ -251,6 +255,11 @@ impl LeafRecord {
         let blank = r.opt_int_field("blank")?;
         let ballots = r.opt_int_field("ballots")?;
         let registered = r.opt_int_field("registered")?;
+        let (valid, issued) = if v2 {
+            (r.opt_int_field("valid")?, r.opt_int_field("issued")?)
+        } else {
+            (None, None)
+        };
         r.literal("status ")?;
         let status = if r.try_literal("accepted\n") {
             Status::Accepted
@@ -273,19 +282,26 @@ impl LeafRecord {
         let kind =
             SourceKind::parse(&word).ok_or_else(|| r.err(&format!("unknown source {word:?}")))?;
         let file = r.opt_str_field("file")?;
-        let line = r.opt_int_field("line")?;
-        r.literal("image-sha256 ")?;
-        let image_sha256 = if r.try_literal("-\n") {
-            None
+        if v2
+            && let Some(f) = &file
+            && !is_file_name(f)
+        {
+            return Err(r.err("file is not a bare file name"));
+        }
+        let file_sha256 = if v2 {
+            r.opt_hex_field("file-sha256")?
         } else {
-            let h = r.word()?;
-            if h.len() != 64 || !h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-                return Err(r.err("image-sha256 is not 64 lower-case hex digits"));
-            }
-            Some(h)
+            None
         };
+        let line = r.opt_int_field("line")?;
+        let image_sha256 = r.opt_hex_field("image-sha256")?;
         let qr_payload = r.opt_str_field("qr")?;
         let received = r.opt_str_field("received")?;
+        let submitted_by = if v2 {
+            r.opt_str_field("submitted-by")?
+        } else {
+            None
+        };
         let supersedes = r.opt_int_field("supersedes")?;
         if r.pos != bytes.len() {
             return Err(r.err("trailing bytes after the last field"));
@@ -298,18 +314,34 @@ impl LeafRecord {
             blank,
             ballots,
             registered,
+            valid,
+            issued,
             status,
             provenance: Provenance {
                 kind,
                 file,
+                file_sha256,
                 line,
                 image_sha256,
                 qr_payload,
                 received,
+                submitted_by,
             },
             supersedes,
         })
     }
+}
+
+/// Whether `s` is a file name a leaf may carry: non-empty, not `.` or `..`,
+/// without `/`, `\` or NUL (docs/ledger-format.md §1).
+pub fn is_file_name(s: &str) -> bool {
+    !s.is_empty() && s != "." && s != ".." && !s.contains(['/', '\\', '\0'])
+}
+
+/// The last component of a path as typed (after the last `/` or `\`): what a
+/// leaf records as the input file.
+pub fn file_name_of(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
 }
 
 struct Writer(Vec<u8>);
@@ -338,6 +370,14 @@ impl Writer {
         match s {
             None => self.0.push(b'-'),
             Some(s) => self.string(s),
+        }
+        self.0.push(b'\n');
+    }
+    fn opt_word_field(&mut self, tag: &str, s: Option<&str>) {
+        self.tag(tag);
+        match s {
+            None => self.0.push(b'-'),
+            Some(s) => self.0.extend_from_slice(s.as_bytes()),
         }
         self.0.push(b'\n');
     }
@@ -452,6 +492,18 @@ impl Reader<'_> {
         let s = self.string()?;
         self.literal("\n")?;
         Ok(Some(s))
+    }
+    /// `<tag> -` or `<tag> <64 lower-case hex digits>`.
+    fn opt_hex_field(&mut self, tag: &str) -> Result<Option<String>> {
+        self.tag(tag)?;
+        if self.try_literal("-\n") {
+            return Ok(None);
+        }
+        let h = self.word()?;
+        if h.len() != 64 || !h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(self.err(&format!("{tag} is not 64 lower-case hex digits")));
+        }
+        Ok(Some(h))
     }
     fn int_field(&mut self, tag: &str) -> Result<u64> {
         self.tag(tag)?;

@@ -5,8 +5,9 @@ mod common;
 use std::fs;
 
 use tallyproof_ledger::{
-    Error, LeafRecord, Log, SourceKind, VerifyOptions, read_vkey, station_file_name, tile_path,
-    verify, verify_consistency, verify_export, verify_inclusion, verify_tlog_proof,
+    Error, LeafRecord, Log, SourceKind, StationIndex, VerifyOptions, lookup_station, read_vkey,
+    station_file_name, tile_path, verify, verify_consistency, verify_export, verify_inclusion,
+    verify_site, verify_tlog_proof,
 };
 
 fn log_with(n: u64) -> (tempfile::TempDir, std::path::PathBuf) {
@@ -122,7 +123,16 @@ fn station_and_consistency_proofs() {
     assert_eq!(c.old_root, first.root());
     verify_consistency(c.old_size, c.new_size, &first.root(), &cp.root(), &c.proof)
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(log.consistency(0).is_err());
+    // From the empty tree there is nothing to prove (RFC 9162 §2.1.4), and
+    // the error says so.
+    match log.consistency(0) {
+        Err(e @ Error::EmptyOldTree { .. }) => {
+            let msg = e.to_string();
+            assert!(msg.contains("RFC 9162 §2.1.4"), "{msg}");
+            assert!(msg.contains("consistent with the empty one"), "{msg}");
+        }
+        other => panic!("expected EmptyOldTree, got {other:?}"),
+    }
     assert!(log.consistency(cp.size() + 1).is_err());
 }
 
@@ -153,6 +163,8 @@ fn export_is_a_valid_tlog_tiles_site() {
     assert_eq!(rep.tiles, 274 + 2 + 1);
     assert_eq!(rep.bundles, 274);
     assert_eq!(rep.stations, 70_000);
+    // 70,000 stations, 256 to a bundle: 273 full bundles and one of 112.
+    assert_eq!(rep.station_bundles, 274);
     for p in [
         tile_path(Some(0), 273, 112),
         tile_path(Some(1), 0, 256),
@@ -160,24 +172,57 @@ fn export_is_a_valid_tlog_tiles_site() {
         tile_path(Some(2), 0, 1),
         tile_path(None, 273, 112),
         "checkpoint".to_string(),
+        "vkey".to_string(),
+        "stations/index.json".to_string(),
+        "stations/273.json".to_string(),
     ] {
         assert!(out.join(&p).is_file(), "missing {p}");
     }
+    assert!(!out.join("stations/274.json").exists());
     assert_eq!(
         fs::metadata(out.join("tile/0/000")).map(|m| m.len()).ok(),
         Some(8192)
     );
     let cp = verify_export(&out, log.verifier()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(cp.size(), 70_000);
+    let r = verify_site(&out, Some(log.verifier())).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (
+            r.tiles,
+            r.entry_bundles,
+            r.station_bundles,
+            r.stations,
+            r.sheets
+        ),
+        (277, 274, 274, 70_000, 70_000)
+    );
 
-    // The station file carries the sheet and a proof that verifies.
+    // A station found through the index carries its sheet and a proof that
+    // verifies; the same as the log's own proof.
     let station = common::synthetic(1, 7)[0].station.clone();
-    let text = fs::read_to_string(out.join("station").join(station_file_name(&station)))
+    let found =
+        lookup_station(&out, Some(log.verifier()), &station).unwrap_or_else(|e| panic!("{e}"));
+    let own = log
+        .prove_station(&station)
         .unwrap_or_else(|e| panic!("{e}"));
-    let doc: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(doc["station"], station.as_str());
-    let proof = doc["sheets"][0]["tlog_proof"].as_str().unwrap_or_default();
-    verify_tlog_proof(proof, log.verifier()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(found.len(), own.len());
+    assert_eq!(found[0].entry, own[0].entry);
+    assert_eq!(found[0].inclusion_proof, own[0].inclusion_proof);
+    verify_tlog_proof(&found[0].to_tlog_proof(), log.verifier()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(
+        lookup_station(&out, Some(log.verifier()), "no such station"),
+        Err(Error::UnknownStation(_))
+    ));
+    // The index's ranges are sorted and disjoint, and each bundle's range
+    // holds the stations found in it.
+    let index: StationIndex =
+        StationIndex::parse(&fs::read(out.join("stations/index.json")).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert!(index.bundles.windows(2).all(|w| w[0].last < w[1].first));
+    let row = index
+        .find(&station)
+        .unwrap_or_else(|| panic!("{station} not in the index"));
+    assert!(row.first <= station && station <= row.last);
 
     // A changed byte in an entry bundle or a tile is caught.
     let bundle = out.join(tile_path(None, 100, 256));

@@ -112,6 +112,8 @@ proptest! {
         rules in prop::option::of(prop::collection::vec("[A-Z]{1,3}[0-9]{2}", 1..4)),
         line in any::<Option<u64>>(), qr in prop::option::of("\\PC{0,40}"),
         img in prop::option::of(any::<[u8; 32]>()), sup in any::<Option<u64>>(),
+        file in prop::option::of("[^/\\\\\u{0}]{1,20}"), file_sha in prop::option::of(any::<[u8; 32]>()),
+        valid in any::<Option<u64>>(), by in prop::option::of("\\PC{0,20}"),
     ) {
         use unicode_normalization::UnicodeNormalization;
         let counts: Vec<(String, u64)> = {
@@ -120,10 +122,14 @@ proptest! {
         };
         let rec = LeafRecord {
             station, contest, counts, null, blank: Some(0), ballots: None, registered,
+            valid, issued: None,
             status: rules.map_or(Status::Accepted, Status::Quarantined),
             provenance: Provenance {
-                kind: SourceKind::Scan, file: Some("a.csv".into()), line,
+                kind: SourceKind::Scan,
+                file: file.filter(|f| f != "." && f != ".."),
+                file_sha256: file_sha.map(hex::encode), line,
                 image_sha256: img.map(hex::encode), qr_payload: qr, received: None,
+                submitted_by: by,
             },
             supersedes: sup,
         };
@@ -144,19 +150,34 @@ proptest! {
     }
 }
 
-#[test]
-fn encoding_is_documented_form() {
-    let mut r = LeafRecord::new("010101001", "presidential", SourceKind::Import);
-    r.counts = vec![("MADURO".into(), 120), ("GONZÁLEZ".into(), 310)];
-    r.null = Some(2);
-    r.registered = Some(500);
-    r.status = Status::Quarantined(vec!["SUM001".into()]);
-    r.provenance.file = Some("RESULTADOS.csv".into());
-    r.provenance.line = Some(2);
-    r.provenance.image_sha256 = Some("AB".repeat(32));
-    r.supersedes = Some(0);
-    let text = String::from_utf8(r.encode().unwrap_or_default()).unwrap_or_default();
-    let want = "tallyproof-leaf/1\n\
+/// The example of docs/ledger-format.md §1, byte for byte.
+const DOC_V2: &str = "tallyproof-leaf/2\n\
+station 9:010101001\n\
+contest 12:presidential\n\
+counts 2\n\
+count 6:MADURO 120\n\
+count 9:GONZÁLEZ 310\n\
+null 2\n\
+blank -\n\
+ballots -\n\
+registered 500\n\
+valid 430\n\
+issued -\n\
+status quarantined 1\n\
+rule 4:E006\n\
+source scan\n\
+file 17:actas-zulia.jsonl\n\
+file-sha256 0c5c1c4a1d9e0c1f1b7c1e0b6c8f5e2a9d3b4c5d6e7f8091a2b3c4d5e6f70819\n\
+line 2\n\
+image-sha256 abababababababababababababababababababababababababababababababab\n\
+qr 14:ACTA-010101001\n\
+received 20:2024-07-29T06:00:00Z\n\
+submitted-by 10:witness-17\n\
+supersedes 0\n";
+
+/// The version-1 example that docs/ledger-format.md gave before version 2,
+/// as `LeafRecord::encode` wrote it at commit 745b6e7.
+const DOC_V1: &str = "tallyproof-leaf/1\n\
 station 9:010101001\n\
 contest 12:presidential\n\
 counts 2\n\
@@ -175,7 +196,95 @@ image-sha256 abababababababababababababababababababababababababababababababab\n\
 qr -\n\
 received -\n\
 supersedes 0\n";
-    assert_eq!(text, want);
+
+#[test]
+fn encoding_is_documented_form() {
+    let mut r = LeafRecord::new("010101001", "presidential", SourceKind::Scan);
+    r.counts = vec![("MADURO".into(), 120), ("GONZÁLEZ".into(), 310)];
+    r.null = Some(2);
+    r.registered = Some(500);
+    r.valid = Some(430);
+    r.status = Status::Quarantined(vec!["E006".into()]);
+    let p = &mut r.provenance;
+    p.file = Some("actas-zulia.jsonl".into());
+    p.file_sha256 = Some("0C5C1C4A1D9E0C1F1B7C1E0B6C8F5E2A9D3B4C5D6E7F8091A2B3C4D5E6F70819".into());
+    p.line = Some(2);
+    p.image_sha256 = Some("AB".repeat(32));
+    p.qr_payload = Some("ACTA-010101001".into());
+    p.received = Some("2024-07-29T06:00:00Z".into());
+    p.submitted_by = Some("witness-17".into());
+    r.supersedes = Some(0);
+    let text = String::from_utf8(r.encode().unwrap_or_default()).unwrap_or_default();
+    assert_eq!(text, DOC_V2);
+    // Hashes decode in the lower case they are written in.
+    for h in [
+        &mut r.provenance.file_sha256,
+        &mut r.provenance.image_sha256,
+    ] {
+        *h = h.as_ref().map(|h| h.to_ascii_lowercase());
+    }
+    assert_eq!(LeafRecord::decode(DOC_V2.as_bytes(), 0).ok(), Some(r));
+    // The documented example is also the docs' text.
+    let doc = include_str!("../../../docs/ledger-format.md");
+    assert!(
+        doc.contains(DOC_V2),
+        "docs/ledger-format.md §1 example differs"
+    );
+}
+
+#[test]
+fn version_1_entries_still_decode() {
+    let r = LeafRecord::decode(DOC_V1.as_bytes(), 0).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.station, "010101001");
+    assert_eq!(r.counts[1], ("GONZÁLEZ".to_string(), 310));
+    assert_eq!(r.registered, Some(500));
+    assert_eq!(r.status, Status::Quarantined(vec!["SUM001".into()]));
+    assert_eq!(r.provenance.file.as_deref(), Some("RESULTADOS.csv"));
+    // Fields version 1 lacks decode as absent.
+    assert_eq!((r.valid, r.issued), (None, None));
+    assert_eq!(r.provenance.file_sha256, None);
+    assert_eq!(r.provenance.submitted_by, None);
+    // A version-1 leaf kept the path as typed; it still decodes.
+    let with_path = DOC_V1.replace("file 14:RESULTADOS.csv", "file 24:/home/ana/RESULTADOS.csv");
+    assert!(LeafRecord::decode(with_path.as_bytes(), 0).is_ok());
+    // A version-1 header with version-2 fields, or the reverse, is not canonical.
+    let mixed = DOC_V1.replace("registered 500\n", "registered 500\nvalid -\nissued -\n");
+    assert!(LeafRecord::decode(mixed.as_bytes(), 0).is_err());
+    let v2_short = DOC_V1.replacen("tallyproof-leaf/1", "tallyproof-leaf/2", 1);
+    assert!(LeafRecord::decode(v2_short.as_bytes(), 0).is_err());
+    // Re-encoding writes version 2.
+    let again = r.encode().unwrap_or_default();
+    assert!(again.starts_with(b"tallyproof-leaf/2\n"));
+}
+
+#[test]
+fn a_leaf_records_a_file_name_never_a_path() {
+    let mut r = LeafRecord::new("1", "c", SourceKind::Import);
+    for path in [
+        "/home/ana/actas.csv",
+        "C:\\Users\\ana\\actas.csv",
+        "dir/actas.csv",
+        "..",
+        "",
+    ] {
+        r.provenance.file = Some(path.into());
+        assert!(r.encode().is_err(), "encoded file {path:?}");
+    }
+    r.provenance.file = Some("actas.csv".into());
+    let e = String::from_utf8(r.encode().unwrap_or_default()).unwrap_or_default();
+    assert!(e.contains("file 9:actas.csv\n"));
+    // A hand-made version-2 entry carrying a path is rejected on decoding.
+    let bad = e.replace("file 9:actas.csv", "file 14:/tmp/actas.csv");
+    assert!(LeafRecord::decode(bad.as_bytes(), 0).is_err());
+    assert_eq!(
+        tallyproof_ledger::file_name_of("/home/ana/actas.csv"),
+        "actas.csv"
+    );
+    assert_eq!(
+        tallyproof_ledger::file_name_of("C:\\x\\actas.csv"),
+        "actas.csv"
+    );
+    assert_eq!(tallyproof_ledger::file_name_of("actas.csv"), "actas.csv");
 }
 
 #[test]

@@ -14,8 +14,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use tallyproof_ledger::{
-    Checkpoint, Error, LeafRecord, Log, Provenance, SignerKey, SourceKind, Status, VerifierKey,
-    VerifyOptions, leaf_hash, verify,
+    Checkpoint, Error, LeafRecord, Log, SignerKey, VerifierKey, VerifyOptions, leaf_hash, verify,
 };
 
 fn opts(key: &VerifierKey) -> VerifyOptions {
@@ -275,52 +274,25 @@ fn tamper_real_ve2024() {
     let cfg = tallyproof_core::Config::from_toml(&cfg_text).unwrap_or_else(|e| panic!("{e}"));
     let ds = tallyproof_core::read_files(&cfg, &[&file], None, &tallyproof_core::NoProgress)
         .unwrap_or_else(|e| panic!("{e}"));
-    let records = records_from_dataset(&ds, cfg.election.contest.as_deref().unwrap_or(""));
+    let records = tallyproof_ledger::leaves_from_dataset(
+        &ds,
+        cfg.election.contest.as_deref().unwrap_or(""),
+        None,
+    );
     assert_eq!(records.len(), 24_532, "VE 2024 V1 holds 24,532 sheets");
-    run_suite(records);
-}
-
-fn records_from_dataset(ds: &tallyproof_core::Dataset, contest: &str) -> Vec<LeafRecord> {
-    let file = |f: u32| ds.files.get(f as usize).map(|f| f.path.clone());
-    let s = &ds.sheets;
-    let col = |c: &Option<Vec<u32>>, i: usize| c.as_ref().map(|v| u64::from(v[i]));
-    let mut out: Vec<((u32, u64), LeafRecord)> = Vec::new();
-    for i in 0..s.len() {
-        let mut r = LeafRecord::new(s.station.get(i), contest, SourceKind::Import);
-        r.counts = ds
-            .options
+    // The public leaf names the file, never the path it was read from, and
+    // carries the file's SHA-256.
+    let name = "RESULTADOS_2024_CSV_V1.csv";
+    assert!(
+        records
             .iter()
-            .zip(&s.votes)
-            .map(|(k, v)| (k.clone(), u64::from(v[i])))
-            .collect();
-        r.null = col(&s.null, i);
-        r.blank = col(&s.blank, i);
-        r.ballots = col(&s.ballots, i);
-        r.registered = col(&s.registered, i);
-        let src = s.source[i];
-        r.provenance = Provenance {
-            file: file(src.file),
-            line: Some(src.line),
-            ..Provenance::new(SourceKind::Import)
-        };
-        out.push(((src.file, src.line), r));
-    }
-    for q in &ds.quarantine {
-        let station = q.station.clone().unwrap_or_else(|| "?".into());
-        let mut r = LeafRecord::new(&station, contest, SourceKind::Import);
-        r.status = Status::Quarantined(
-            q.reasons
-                .iter()
-                .map(|x| x.rule.code().to_string())
-                .collect(),
-        );
-        r.provenance = Provenance {
-            file: file(q.source.file),
-            line: Some(q.source.line),
-            ..Provenance::new(SourceKind::Import)
-        };
-        out.push(((q.source.file, q.source.line), r));
-    }
-    out.sort_by_key(|(k, _)| *k);
-    out.into_iter().map(|(_, r)| r).collect()
+            .all(|r| r.provenance.file.as_deref() == Some(name))
+    );
+    let sha = records[0]
+        .provenance
+        .file_sha256
+        .clone()
+        .unwrap_or_default();
+    assert_eq!(sha.len(), 64);
+    run_suite(records);
 }

@@ -9,8 +9,11 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod audit;
 pub mod forensics;
 pub mod fraud;
 pub mod like;
 pub mod projection;
+pub mod quickcount;
+pub mod sample;
 pub mod simulate;

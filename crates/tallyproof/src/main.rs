@@ -52,6 +52,20 @@ enum Command {
     /// The signed, append-only Merkle log of every sheet: init, append,
     /// checkpoint, prove, consistency, verify, export.
     Log(cmd::log::Args),
+    /// A public random sample of stations (Rivest's consistent sampler): commit, draw, verify.
+    Sample(cmd::sample::Args),
+    /// Quick count on a sample of stations: plan the size, estimate shares with intervals.
+    Quickcount(cmd::quickcount::Args),
+    /// Risk-limiting audits: plan, sample, record, assess (MACRO, ALPHA, BRAVO).
+    Audit(cmd::audit::Args),
+    /// The web service: public results, witnesses' double entry, review.
+    Serve(cmd::serve::Args),
+    /// Sheet files into the service's store, validated, as imports.
+    Import(cmd::import::Args),
+    /// Tokens for witnesses, reviewers and admins.
+    Witness(cmd::witness::Args),
+    /// The public site as static files: pages, JSON and the log's tiles.
+    Export(cmd::export::Args),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +84,13 @@ fn main() -> ExitCode {
         Command::Scan(a) => cmd::scan::run(a),
         Command::Crosscheck(a) => cmd::crosscheck::run(a),
         Command::Log(a) => cmd::log::run(a),
+        Command::Sample(a) => cmd::sample::run(a),
+        Command::Quickcount(a) => cmd::quickcount::run(a),
+        Command::Audit(a) => cmd::audit::run(a),
+        Command::Serve(a) => cmd::serve::run(a),
+        Command::Import(a) => cmd::import::run(a),
+        Command::Witness(a) => cmd::witness::run(a),
+        Command::Export(a) => cmd::export::run(a),
     };
     match result {
         Ok(code) => code,

@@ -135,6 +135,16 @@ fn init_append_prove_verify_export() {
         Some(img1.as_str())
     );
     assert_eq!(rec["provenance"]["qr_payload"], "QR-1");
+    // The leaf names the input file, never the (absolute) path it was given
+    // as, and carries the SHA-256 of its bytes.
+    let first = &proofs[0]["record"]["provenance"];
+    assert_eq!(first["file"], "s.csv");
+    let csv_sha = sha256_hex(&std::fs::read(&csv).unwrap_or_default());
+    assert_eq!(first["file_sha256"].as_str(), Some(csv_sha.as_str()));
+    assert_eq!(rec["provenance"]["file"], "scan.jsonl");
+    let entry = proofs[0]["entry"].as_str().unwrap_or_default();
+    assert!(entry.starts_with("tallyproof-leaf/2\n"), "{entry}");
+    assert!(!entry.contains(s(d)), "a leaf carries the path: {entry}");
     // The quarantined sheet is in the log with its rule code.
     let out = ok(&["log", "prove", "--dir", s(&log), "--station", "3", "--json"]);
     let q: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
@@ -172,7 +182,73 @@ fn init_append_prove_verify_export() {
         s(&d.join("site")),
     ]);
     verify_export(&d.join("site"), &vkey).unwrap_or_else(|e| panic!("{e}"));
-    assert!(d.join("site/station/1.json").is_file());
+    let site = d.join("site");
+    assert!(site.join("stations/index.json").is_file());
+    assert!(site.join("stations/0.json").is_file());
+
+    // The site checks with the key alone; one station is found in it.
+    let out = ok(&[
+        "log",
+        "verify",
+        "--site",
+        s(&site),
+        "--key",
+        vkey_text.trim(),
+    ]);
+    assert!(
+        out.starts_with("ok: the site reproduces the signed checkpoint of size 5"),
+        "{out}"
+    );
+    let out = ok(&[
+        "log",
+        "verify",
+        "--site",
+        s(&site),
+        "--key",
+        vkey_text.trim(),
+        "--station",
+        "1",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["sheets"].as_array().map(|a| a.len()), Some(2));
+    assert_eq!(v["key_from_site"], false);
+    // Without a key, it says the site's own key was used.
+    let out = ok(&["log", "verify", "--site", s(&site)]);
+    assert!(out.contains("site's own vkey"), "{out}");
+    // One changed byte in the station bundle: exit 1, naming the file.
+    let bundle = site.join("stations/0.json");
+    let mut b = std::fs::read(&bundle).unwrap_or_default();
+    let at = b.windows(5).position(|w| w == b"count").unwrap_or(0) + 10;
+    b[at] ^= 0x01;
+    std::fs::write(&bundle, &b).unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&[
+        "log",
+        "verify",
+        "--site",
+        s(&site),
+        "--key",
+        vkey_text.trim(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("stations/0.json"), "{err}");
+    // Not a site at all: bad usage.
+    assert_eq!(
+        run(&["log", "verify", "--site", s(&d.join("nothing"))])
+            .status
+            .code(),
+        Some(2)
+    );
+
+    // No consistency proof from the empty tree, and the message says why.
+    let out = run(&["log", "consistency", "--dir", s(&log), "--from", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("RFC 9162 §2.1.4") && err.contains("consistent with the empty one"),
+        "{err}"
+    );
 
     let entries = log.join("entries");
     let mut b = std::fs::read(&entries).unwrap_or_default();
@@ -183,6 +259,11 @@ fn init_append_prove_verify_export() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("entry 0 (station 1)"), "{err}");
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(b))
 }
 
 /// The JSON of `log consistency`, read back with hashes in base64.

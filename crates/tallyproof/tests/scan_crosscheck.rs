@@ -119,6 +119,57 @@ fn scan_lists_every_real_image_and_writes_sheets() {
     assert_eq!(mobile["NM"], 207);
     assert_eq!(mobile["VOTOS_VALIDOS"], 536);
     assert_eq!(mobile["VOTOS_NULOS"], 1);
+    // The image's file name, never its path.
+    assert_eq!(mobile["image"], "qr-readable-mobile-1.jpg");
+    // configs/ve2024.toml reads registered voters (RE), which the QR code
+    // does not carry: every scanned sheet lacks a figure the config reads.
+    assert_eq!(v["accepted"], 0);
+    assert_eq!(v["rejected"], 11);
+    for s in v["sheets"].as_array().expect("sheets") {
+        assert_eq!(s["verdict"], "rejected", "{s}");
+        assert_eq!(s["reasons"][0]["rule"], "CountEmpty", "{s}");
+    }
+}
+
+#[test]
+fn scanned_sheets_are_accepted_and_read_back_under_the_qr_config() {
+    let Some(images) = real("venezuela-2024-acta-images") else {
+        return;
+    };
+    let qr_config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/ve2024-qr.toml");
+    let dir = tempfile::tempdir().expect("scratch dir");
+    let out = dir.path().join("sheets.jsonl");
+    let o = bin()
+        .args(["scan", "--json", "--config"])
+        .arg(&qr_config)
+        .arg(&images)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("run tallyproof");
+    // 1: the image whose code is cut off.
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON output");
+    assert_eq!(v["accepted"], 11);
+    assert_eq!(v["rejected"], 0);
+    let o = bin()
+        .args(["tabulate", "--json", "--config"])
+        .arg(&qr_config)
+        .arg(&out)
+        .output()
+        .expect("run tallyproof");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let t: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON output");
+    // expected.csv's columns summed over its 11 readable codes (python3
+    // csv.DictReader), in the config's option order NM, LM, JABE, JOBR, AE,
+    // CF, DC, EG, EM, BERA; votos_validos sums to 4,701.
+    let national = &t["national"]["units"][0];
+    assert_eq!(national["sheets"], 11);
+    assert_eq!(
+        national["votes"],
+        serde_json::json!([1457, 25, 10, 18, 34, 3, 3, 3116, 10, 25])
+    );
+    assert_eq!(national["valid"], 4701);
 }
 
 #[test]

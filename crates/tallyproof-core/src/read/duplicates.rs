@@ -191,6 +191,7 @@ pub(crate) fn resolve_duplicates(cfg: &Config, ds: &mut Dataset, buffers: &[(Tex
                         ),
                     }],
                     record: Vec::new(),
+                    more: Vec::new(),
                 });
             }
         }

@@ -55,7 +55,46 @@ pub(crate) fn record_strings(rec: &impl Fields) -> Vec<String> {
         .collect()
 }
 
-/// Build the station id into `out`; false when every part is empty.
+/// Build the station id into `out`; `Err` with the reason (rule E002's
+/// message) when a part is empty. A part left empty is never padded or
+/// joined into an id: an empty `CENTRO` under `pad = 9` would otherwise
+/// become centre `000000000`, and two such rows a false conflict.
+pub(crate) fn build_station_id(
+    parts: &[(usize, IdPart)],
+    rec: &impl Fields,
+    sep: &str,
+    out: &mut String,
+) -> Result<(), String> {
+    build_id(parts, rec, sep, out);
+    let empty: Vec<&str> = parts
+        .iter()
+        .filter(|(i, _)| crate::config::trim(field(rec, *i)).is_empty())
+        .map(|(_, p)| p.column())
+        .collect();
+    if empty.is_empty() {
+        return Ok(());
+    }
+    Err(if parts.len() == 1 {
+        format!("the station id column {:?} is empty", empty[0])
+    } else if empty.len() == parts.len() {
+        "the station id columns are empty".to_string()
+    } else {
+        let all: Vec<&str> = parts.iter().map(|(_, p)| p.column()).collect();
+        format!(
+            "the station id column{} {} {} empty (the id is built from {})",
+            if empty.len() > 1 { "s" } else { "" },
+            empty
+                .iter()
+                .map(|c| format!("{c:?}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if empty.len() > 1 { "are" } else { "is" },
+            all.join(", ")
+        )
+    })
+}
+
+/// Build an id or a unit code into `out`; false when every part is empty.
 pub(crate) fn build_id(
     parts: &[(usize, IdPart)],
     rec: &impl Fields,

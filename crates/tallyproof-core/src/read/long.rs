@@ -5,8 +5,10 @@
 use super::*;
 
 /// Long shape: rows are (station, option, votes); per-station columns repeat
-/// on each row. Rows are grouped by station into one sheet each, then go
-/// through the same checks as wide rows.
+/// on each row. Rows of other contests (`[input] where`) are counted and
+/// left out; the others are grouped by station into one sheet each, then go
+/// through the same checks as wide rows. Option rows with a role (`role =
+/// "null"` / `"blank"`) are the sheet's null and blank counts.
 pub(crate) fn read_long(
     cfg: &Config,
     ds: &mut Dataset,
@@ -22,12 +24,15 @@ pub(crate) fn read_long(
     let body = &text[header.body_start.min(text.len())..];
     let mut rdr = csv_builder(cfg).from_reader(body);
     let mut rec = csv::ByteRecord::new();
-    let value_of: HashMap<&str, usize> = cfg
-        .options
+    // Slots: the counted options, then the options with a role.
+    let all_options: Vec<&crate::config::OptionSpec> =
+        cfg.options.iter().chain(&cfg.role_options).collect();
+    let value_of: HashMap<&str, usize> = all_options
         .iter()
         .enumerate()
         .map(|(i, o)| (o.value.as_deref().unwrap_or(&o.key), i))
         .collect();
+    let mut filtered = 0u64;
     // Per station: its rows, in order.
     struct Group {
         rows: Vec<(csv::ByteRecord, Provenance)>,
@@ -50,6 +55,10 @@ pub(crate) fn read_long(
             line,
             offset: (header.body_start + start) as u64,
         };
+        if !passes(&cols.filter, &rec) {
+            filtered += 1;
+            continue;
+        }
         if rec.len() != header.names.len() {
             let r = reason(
                 Rule::FieldCount,
@@ -62,11 +71,8 @@ pub(crate) fn read_long(
             bad_rows.push((rec.clone(), source, vec![r]));
             continue;
         }
-        if !build_id(&cols.id, &rec, &cfg.station.separator, &mut id) {
-            let r = reason(
-                Rule::MissingStation,
-                "the station id columns are empty".into(),
-            );
+        if let Err(m) = build_station_id(&cols.id, &rec, &cfg.station.separator, &mut id) {
+            let r = reason(Rule::MissingStation, m);
             bad_rows.push((rec.clone(), source, vec![r]));
             continue;
         }
@@ -87,21 +93,32 @@ pub(crate) fn read_long(
         g.rows.push((rec.clone(), source));
     }
     progress.advance(body.len() as u64);
-    // Assemble each station into a synthetic wide record and check it.
+    // Assemble each station into a synthetic wide record and check it:
+    // the options' votes, the role rows' votes, then the first row.
     let n = cfg.options.len();
-    let mut synth_names: Vec<String> = cfg.options.iter().map(|o| o.key.clone()).collect();
+    let slots = all_options.len();
+    let mut synth_names: Vec<String> = all_options.iter().map(|o| o.key.clone()).collect();
     synth_names.extend(header.names.iter().cloned());
+    let mut extras = header
+        .cols
+        .extras
+        .clone()
+        .map(|o| o.map(|v| v.into_iter().map(|i| i + slots).collect::<Vec<_>>()));
+    for (k, r) in cfg.role_options.iter().enumerate() {
+        let slot = match r.role {
+            Some(crate::config::Role::Null) => 2,
+            _ => 3,
+        };
+        extras[slot].get_or_insert_with(Vec::new).push(n + k);
+    }
     let synth_cols = Columns {
         id: Vec::new(),
         levels: Vec::new(),
         options: (0..n).map(|i| vec![i]).collect(),
-        extras: header
-            .cols
-            .extras
-            .clone()
-            .map(|o| o.map(|v| v.into_iter().map(|i| i + n).collect())),
+        extras,
         long_option: None,
         long_votes: None,
+        filter: Vec::new(),
     };
     let ctx = RowCtx {
         cfg,
@@ -118,6 +135,7 @@ pub(crate) fn read_long(
         quarantine: Vec::new(),
         missing: Vec::new(),
         rows: 0,
+        filtered,
     };
     let mut code = String::new();
     let mut options = Vec::with_capacity(n);
@@ -126,7 +144,7 @@ pub(crate) fn read_long(
         chunk.rows += 1;
         let first = &g.rows[0];
         let mut problems = g.problems;
-        let mut votes: Vec<Option<Vec<u8>>> = vec![None; n];
+        let mut votes: Vec<Option<Vec<u8>>> = vec![None; slots];
         for (r, src) in &g.rows {
             for k in header.cols.extras.iter().flatten().flatten() {
                 if r.get(*k).map(<[u8]>::trim_ascii) != first.0.get(*k).map(<[u8]>::trim_ascii) {
@@ -141,7 +159,7 @@ pub(crate) fn read_long(
                 match &votes[o] {
                     Some(prev) if *prev != v => problems.push(format!(
                         "line {}: option {} given twice with different votes",
-                        src.line, cfg.options[o].key
+                        src.line, all_options[o].key
                     )),
                     _ => votes[o] = Some(v),
                 }
@@ -149,7 +167,7 @@ pub(crate) fn read_long(
         }
         for (o, v) in votes.iter().enumerate() {
             if v.is_none() && problems.is_empty() && ctx.cfg.input.empty == Empty::Error {
-                problems.push(format!("no row for option {}", cfg.options[o].key));
+                problems.push(format!("no row for option {}", all_options[o].key));
             }
         }
         let mut synth = csv::ByteRecord::new();
@@ -159,7 +177,10 @@ pub(crate) fn read_long(
         for f in first.0.iter() {
             synth.push_field(f);
         }
-        let record: Vec<String> = g.rows.iter().flat_map(|(r, _)| record_strings(r)).collect();
+        // Every row of the sheet, each as read, so that the quarantine file
+        // reads back in with the same config.
+        let record = record_strings(&first.0);
+        let more: Vec<Vec<String>> = g.rows[1..].iter().map(|(r, _)| record_strings(r)).collect();
         if !problems.is_empty() {
             chunk.quarantine.push(Quarantined {
                 source: first.1,
@@ -169,6 +190,7 @@ pub(crate) fn read_long(
                     .map(|p| reason(Rule::LongShape, p))
                     .collect(),
                 record,
+                more,
             });
             continue;
         }
@@ -193,6 +215,7 @@ pub(crate) fn read_long(
                 station: Some(st.clone()),
                 reasons,
                 record,
+                more,
             }),
         }
     }
@@ -203,6 +226,7 @@ pub(crate) fn read_long(
             station: None,
             reasons,
             record: record_strings(&r),
+            more: Vec::new(),
         });
     }
     Ok(merge_chunks(ds, vec![chunk]))

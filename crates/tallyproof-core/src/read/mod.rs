@@ -180,7 +180,10 @@ fn read_inputs(
     let mut buffers = Vec::new();
     for input in inputs {
         let (name, raw) = match input {
-            Input::Bytes(name, raw) => (name, raw),
+            Input::Bytes(name, raw) => {
+                check_start(&name, &raw[..])?;
+                (name, raw)
+            }
             Input::Path(name, path) => match stream::open(cfg, &name, &path, block)? {
                 stream::Opened::Whole(raw) => (name, raw),
                 stream::Opened::Stream(st) => {
@@ -210,9 +213,10 @@ fn read_inputs(
         };
         #[cfg(not(feature = "parquet"))]
         let is_parquet = false;
-        let (text, gzip, encoding) = decode(&name, raw, cfg.input.encoding)?;
+        let (text, gzip, encoding, warnings) = decode(&name, raw, cfg.input.encoding)?;
         let encoding = if is_parquet { "parquet" } else { encoding };
         let file_index = ds.files.len() as u32;
+        let filtered_before = ds.filtered;
         progress.start_file(&name, text.len() as u64);
         let is_jsonl = is_json_lines(&name);
         let mut json_lines = None;
@@ -232,6 +236,7 @@ fn read_inputs(
                         message: format!("not a JSON object: {message}"),
                     }],
                     record: vec![raw],
+                    more: Vec::new(),
                 });
             }
             json_lines = Some(j.lines);
@@ -251,15 +256,18 @@ fn read_inputs(
             sha256,
             header: header.names.clone(),
             rows: 0,
+            filtered: 0,
             bytes: text.len() as u64,
             encoding,
             gzip,
+            warnings,
         });
         let rows = match cfg.input.shape {
             Shape::Wide => read_wide(cfg, &mut ds, file_index, &text, &header, progress)?,
             Shape::Long => read_long(cfg, &mut ds, file_index, &text, &header, progress)?,
         };
         ds.files[file_index as usize].rows = rows;
+        ds.files[file_index as usize].filtered = ds.filtered - filtered_before;
         if let Some(map) = json_lines {
             // CSV line n (the header is line 1) is JSON line map[n - 2].
             let fix = |p: &mut Provenance| {
@@ -302,15 +310,7 @@ fn is_json_lines(name: &str) -> bool {
 }
 
 fn present(cfg: &Config) -> [bool; 6] {
-    let c = &cfg.columns;
-    [
-        c.registered.is_some(),
-        c.valid.is_some(),
-        c.null.is_some(),
-        c.blank.is_some(),
-        c.ballots.is_some(),
-        c.issued.is_some(),
-    ]
+    crate::sheet::mapped_extras(cfg)
 }
 
 #[cfg(test)]

@@ -23,8 +23,8 @@ use flate2::read::MultiGzDecoder;
 use rayon::prelude::*;
 
 use super::{
-    Chunk, Cuts, Header, Place, RowCtx, is_json_lines, merge_chunk, parse_chunk, read_header,
-    severities,
+    Chunk, Cuts, Header, MAX_HEADER, Place, RowCtx, check_start, is_json_lines, merge_chunk,
+    parse_chunk, read_header, severities,
 };
 use crate::config::{Config, Encoding, Shape};
 use crate::error::Error;
@@ -121,19 +121,24 @@ pub(super) fn open(cfg: &Config, name: &str, path: &Path, block: usize) -> Resul
         source: e,
     };
     let whole = || std::fs::read(path).map(Opened::Whole).map_err(io);
+    let mut file = File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    // Only a regular file can be read again by offset (not a pipe). Either
+    // way, binary input or an endless first line is refused from the first
+    // megabyte, before the rest is read.
+    if !meta.is_file() {
+        let mut all = Vec::new();
+        fill(&mut file, &mut all, 3 + MAX_HEADER + 1).map_err(io)?;
+        check_start(name, &all[..])?;
+        file.read_to_end(&mut all).map_err(io)?;
+        return Ok(Opened::Whole(all));
+    }
+    check_start(name, &mut file)?;
     let may_stream = cfg.input.shape == Shape::Wide
         && !is_json_lines(name)
         && matches!(cfg.input.encoding, Encoding::Utf8 | Encoding::Auto);
     if !may_stream {
         return whole();
-    }
-    let mut file = File::open(path).map_err(io)?;
-    let meta = file.metadata().map_err(io)?;
-    // Only a regular file can be read again by offset (not a pipe).
-    if !meta.is_file() {
-        let mut all = Vec::new();
-        file.read_to_end(&mut all).map_err(io)?;
-        return Ok(Opened::Whole(all));
     }
     let len = meta.len();
     let mut magic = Vec::with_capacity(4);
@@ -174,15 +179,32 @@ pub(super) fn open(cfg: &Config, name: &str, path: &Path, block: usize) -> Resul
     // The header record must be whole in `head`.
     let delim = cfg.input.delimiter.as_bytes()[0];
     let header_cut = Cuts::new(delim, b'\n', None);
-    while !eof
-        && header_cut
-            .last(head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head))
-            .is_none()
-    {
-        let Ok(n) = fill(&mut src, &mut head, block) else {
+    // Past the header's limit with no record end, the file is read whole
+    // no further: read_header refuses it from its first bytes.
+    let mut scanned = 0;
+    while !eof && head.len() <= 3 + MAX_HEADER {
+        // Only the bytes read since the last look can hold the first cut
+        // (a quoted field that runs on is rescanned, at most to the limit).
+        let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+        if memchr::memchr2(b'\n', b'\r', &text[scanned.min(text.len())..]).is_some()
+            && header_cut.last(text).is_some()
+        {
+            break;
+        }
+        scanned = text.len();
+        // Growing by what is held keeps the rescans linear in all.
+        let step = block.max(head.len());
+        let Ok(n) = fill(&mut src, &mut head, step) else {
             return whole();
         };
-        eof = n < block;
+        eof = n < step;
+    }
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+    if !eof && head.len() > 3 + MAX_HEADER && header_cut.last(text).is_none() {
+        read_header(cfg, name, text)?;
+        // A header that ends, but not at a `\n` (CR-only line ends): read
+        // whole, as such files are.
+        return whole();
     }
     if eof {
         return if gzip {
@@ -243,6 +265,7 @@ struct Lengths {
     quarantine: usize,
     missing: usize,
     units: Vec<usize>,
+    filtered: u64,
 }
 
 impl Lengths {
@@ -253,6 +276,7 @@ impl Lengths {
             quarantine: ds.quarantine.len(),
             missing: ds.missing.len(),
             units: ds.units.iter().map(|u| u.len()).collect(),
+            filtered: ds.filtered,
         }
     }
 
@@ -261,6 +285,7 @@ impl Lengths {
         ds.flags.truncate(self.flags);
         ds.quarantine.truncate(self.quarantine);
         ds.missing.truncate(self.missing);
+        ds.filtered = self.filtered;
         for (u, &n) in ds.units.iter_mut().zip(&self.units) {
             u.truncate(n);
         }
@@ -531,9 +556,11 @@ pub(super) fn read_wide_stream(
         sha256: file_sha256(&path, &hasher, consumed.load(Ordering::Relaxed))?,
         header: header.names.clone(),
         rows: 0,
+        filtered: ds.filtered - before.filtered,
         bytes,
         encoding: "utf-8",
         gzip,
+        warnings: Vec::new(),
     });
     ds.files[file_index as usize].rows = rows;
     Ok(Streamed::Done {

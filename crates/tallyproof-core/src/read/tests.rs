@@ -24,7 +24,7 @@ fn read_bytes_matches_read_files() {
     let mut seen = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "toml") {
+        if path.is_dir() || path.extension().is_some_and(|e| e == "toml") {
             continue;
         }
         let name = path.display().to_string();
@@ -94,7 +94,7 @@ fn streaming_in_any_block_size_matches_reading_whole() {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_none_or(|e| e != "toml"))
+        .filter(|p| p.is_file() && p.extension().is_none_or(|e| e != "toml"))
         .collect();
     paths.sort();
     let ok = std::fs::read_to_string(dir.join("ok.csv")).unwrap();
@@ -563,7 +563,7 @@ fn a_scanned_rows_provenance_is_carried_and_files_are_named_and_hashed() {
     assert_eq!(s.station, "S1");
     assert_eq!(s.counts.options, vec![10, 5]);
     assert_eq!(s.origin.kind, crate::sheet::SourceKind::Scan);
-    assert_eq!(s.origin.file.as_deref(), Some("IMG_1.jpg"));
+    assert_eq!(s.origin.file.as_deref(), Some("scans.jsonl"));
     assert_eq!(s.origin.file_sha256.as_deref(), Some(sha));
     assert_eq!(s.origin.line, Some(1));
     assert_eq!(s.origin.image_sha256.as_deref(), Some("ab12"));

@@ -18,6 +18,8 @@ pub(crate) struct Chunk {
     pub(crate) quarantine: Vec<Quarantined>,
     pub(crate) missing: Vec<MissingSheet>,
     pub(crate) rows: u64,
+    /// Rows left out by `[input] where` (not in `rows`).
+    pub(crate) filtered: u64,
 }
 
 impl Chunk {
@@ -328,6 +330,7 @@ pub(crate) fn parse_chunk_with(
         quarantine: Vec::new(),
         missing: Vec::new(),
         rows: 0,
+        filtered: 0,
     };
     let mut st = RowState {
         id: String::new(),
@@ -363,6 +366,7 @@ pub(crate) fn parse_chunk_with(
                     station: None,
                     reasons: vec![ctx.reason(Rule::FieldCount, format!("unreadable row: {e}"))],
                     record: Vec::new(),
+                    more: Vec::new(),
                 });
                 out.rows += 1;
                 break;
@@ -410,6 +414,7 @@ pub(crate) fn parse_chunk_with(
                     "a quoted field opens here and does not close on this line; the row is cut at the line end".into(),
                 )],
                 record: raw.split(cfg.input.delimiter.as_str()).map(str::to_string).collect(),
+                more: Vec::new(),
             });
             base = (end + 1).min(slice.len());
             counted_to = base;
@@ -434,6 +439,18 @@ pub(crate) struct RowState {
 
 /// Check one row (its fields split, its source known) and file it: an
 /// accepted sheet, a station without a sheet, or the quarantine.
+/// Whether a row holds the values `[input] where` asks for: every filter
+/// column (a row too short to have one passes, and fails E001 instead).
+pub(crate) fn passes(filter: &[(usize, Vec<String>)], rec: &impl Fields) -> bool {
+    filter.iter().all(|(i, values)| match rec.at(*i) {
+        None => true,
+        Some(f) => {
+            let v = crate::config::trim(std::str::from_utf8(f).unwrap_or(""));
+            values.iter().any(|w| w.trim() == v)
+        }
+    })
+}
+
 pub(crate) fn process_row(
     ctx: &RowCtx<'_>,
     rec: &impl Fields,
@@ -443,7 +460,14 @@ pub(crate) fn process_row(
 ) {
     let cfg = ctx.cfg;
     let cols = ctx.cols;
-    let has_id = build_id(&cols.id, rec, &cfg.station.separator, &mut st.id);
+    if !passes(&cols.filter, rec) {
+        // Counted by the caller as a row read: it is a row of another
+        // contest instead.
+        out.rows -= 1;
+        out.filtered += 1;
+        return;
+    }
+    let id_missing = build_station_id(&cols.id, rec, &cfg.station.separator, &mut st.id).err();
     let mut pre = Vec::new();
     if rec.width() != ctx.nfields {
         pre.push(ctx.reason(
@@ -466,18 +490,16 @@ pub(crate) fn process_row(
             ),
         ));
     }
-    if !has_id {
-        pre.push(ctx.reason(
-            Rule::MissingStation,
-            "the station id columns are empty".to_string(),
-        ));
+    if let Some(m) = &id_missing {
+        pre.push(ctx.reason(Rule::MissingStation, m.clone()));
     }
     if !pre.is_empty() {
         out.quarantine.push(Quarantined {
             source,
-            station: has_id.then(|| st.id.clone()),
+            station: id_missing.is_none().then(|| st.id.clone()),
             reasons: pre,
             record: record_strings(rec),
+            more: Vec::new(),
         });
         return;
     }
@@ -525,6 +547,7 @@ pub(crate) fn process_row(
             station: Some(st.id.clone()),
             reasons,
             record: record_strings(rec),
+            more: Vec::new(),
         }),
     }
 }
@@ -615,6 +638,7 @@ pub(crate) fn merge_chunk(ds: &mut Dataset, c: Chunk) -> (u64, Sheets) {
         f
     }));
     ds.quarantine.extend(c.quarantine);
+    ds.filtered += c.filtered;
     ds.missing.extend(c.missing.into_iter().map(|mut m| {
         for (l, g) in m.geo.iter_mut().enumerate() {
             *g = map[l][*g as usize];

@@ -58,10 +58,12 @@ pub fn synthetic(n: u64, seed: u64) -> Vec<LeafRecord> {
             r.provenance = Provenance {
                 kind: SourceKind::Import,
                 file: Some("synthetic.csv".into()),
+                file_sha256: Some(format!("{:064x}", seed)),
                 line: Some(i + 2),
                 image_sha256: (i % 3 == 0).then(|| format!("{:064x}", i)),
                 qr_payload: (i % 3 == 0).then(|| format!("{station}!{}", next() % 1000)),
                 received: Some("2024-07-29T06:00:00Z".into()),
+                submitted_by: (i % 7 == 0).then(|| format!("witness-{}", i % 13)),
             };
             r
         })

@@ -92,6 +92,7 @@ type Expected = dyn Fn(&[(u64, u64)]) -> [f64; 10] + Sync;
 /// comes from resampling each station's valid votes among the options
 /// multinomially at the observed shares (each count binomial around its
 /// observed rate), else from χ²(9).
+#[allow(clippy::too_many_arguments)]
 fn digit_test(
     s: &Stations,
     code: &'static str,
@@ -301,6 +302,7 @@ fn fill(f: &mut Finding, o: DigitOutcome, options: &Options, simulated: bool) {
 /// x ≥ 100, keeps 100–109 and drops 90–99: on a falling density of counts
 /// that over-represents low digits, the artefact behind false alarms at
 /// 20,000 stations). Groups of one station use the national shares.
+#[allow(clippy::needless_range_loop)]
 pub fn expected_cells(s: &Stations, min_expected: f64) -> Vec<(usize, usize)> {
     let (g, ng) = s.groups();
     let k = s.votes.len();
@@ -427,7 +429,7 @@ impl ForensicTest for LastDigit {
             expected: [0.1; 10],
         };
         let mut f = Finding::new(LAST_DIGIT, "Last digits of vote counts");
-        fill(&mut f, o, _options, false);
+        fill(&mut f, o, &Options::default(), false);
         f.null = format!(
             "The last digits of the counts expected (from the rest of their district) at {} \
              votes or more are independent and uniform on 0–9 (X² ~ χ²(9)): binomial \

@@ -512,7 +512,7 @@ impl ForensicTest for DistributionShape {
             t = pos.iter().map(|&k| t[k]).collect();
             v = pos.iter().map(|&k| v[k]).collect();
         }
-        let reps = options.replicates.min(SHAPE_MAX_REPLICATES).max(1);
+        let reps = options.replicates.clamp(1, SHAPE_MAX_REPLICATES);
         let (all_groups, ng) = input.stations.groups();
         if ng > 1 {
             let g: Vec<usize> = idx.iter().map(|&i| all_groups[i]).collect();

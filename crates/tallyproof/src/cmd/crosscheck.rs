@@ -10,17 +10,18 @@
 //! (same option keys, other columns). Sheets are paired by station id.
 //! The report gives the stations in both (how many agree on every option,
 //! how many disagree), those only in A and only in B, and every
-//! disagreement by station and option with both values. Valid and null
-//! votes are compared too when both sources carry them. Exit code 0: a
-//! disagreement is a finding, not a failure.
+//! disagreement by station and option with both values. The other counts
+//! (registered, valid, null, blank, ballots, issued) are compared too when
+//! both sources carry them. The comparison is
+//! `tallyproof_core::crosscheck::compare`. Exit code 0: a disagreement is
+//! a finding, not a failure; 2 when a config or a file cannot be read.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use serde::Serialize;
-use tallyproof_core::{Config, Dataset, NoProgress, read_files};
+use tallyproof_core::crosscheck::{Report, compare};
+use tallyproof_core::{Config, NoProgress, read_files};
 
 use crate::output::{Table, int, signed};
 
@@ -44,53 +45,6 @@ pub struct Args {
     json: bool,
 }
 
-/// One field on which the two sources disagree for a station.
-#[derive(Debug, Serialize, PartialEq, Eq)]
-pub struct Difference {
-    /// Station id.
-    pub station: String,
-    /// Option key, or `valid` / `null`.
-    pub field: String,
-    /// Value in A.
-    pub a: u64,
-    /// Value in B.
-    pub b: u64,
-}
-
-/// The comparison.
-#[derive(Debug, Serialize)]
-pub struct Report {
-    /// A's file and its accepted and quarantined sheets.
-    pub a: Side,
-    /// B's file and its accepted and quarantined sheets.
-    pub b: Side,
-    /// Fields compared.
-    pub fields: Vec<String>,
-    /// Stations in both sources.
-    pub in_both: usize,
-    /// Of those, stations equal on every field.
-    pub agree: usize,
-    /// Of those, stations with at least one difference.
-    pub disagree: usize,
-    /// Stations only in A, sorted.
-    pub only_in_a: Vec<String>,
-    /// Stations only in B, sorted.
-    pub only_in_b: Vec<String>,
-    /// Every difference, by station then field.
-    pub differences: Vec<Difference>,
-}
-
-/// One source's file and counts.
-#[derive(Debug, Serialize)]
-pub struct Side {
-    /// The file.
-    pub file: String,
-    /// Sheets accepted by validation.
-    pub sheets: usize,
-    /// Sheets quarantined (not compared).
-    pub quarantined: usize,
-}
-
 pub fn run(args: Args) -> Result<ExitCode> {
     let cfg_a = Config::from_path(&args.config)?;
     let cfg_b = match &args.config_b {
@@ -111,96 +65,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
         print!("{}", render(&report));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Values per station: option votes in `fields` order (None where the
-/// source lacks the field).
-fn by_station(ds: &Dataset, fields: &[String]) -> BTreeMap<String, Vec<Option<u64>>> {
-    let mut out = BTreeMap::new();
-    for i in 0..ds.sheets.len() {
-        let values = fields
-            .iter()
-            .map(|f| match f.as_str() {
-                "valid" => ds.sheets.valid.as_ref().map(|c| u64::from(c[i])),
-                "null" => ds.sheets.null.as_ref().map(|c| u64::from(c[i])),
-                key => ds
-                    .options
-                    .iter()
-                    .position(|o| o == key)
-                    .map(|o| u64::from(ds.sheets.votes[o][i])),
-            })
-            .collect();
-        out.entry(ds.sheets.station.get(i).to_string())
-            .or_insert(values);
-    }
-    out
-}
-
-/// Pairs the sheets of two datasets by station and compares them.
-pub fn compare(a: (&str, &Dataset), b: (&str, &Dataset)) -> Report {
-    let (a_name, a) = a;
-    let (b_name, b) = b;
-    let b_keys: BTreeSet<&String> = b.options.iter().collect();
-    let mut fields: Vec<String> = a
-        .options
-        .iter()
-        .filter(|k| b_keys.contains(k))
-        .cloned()
-        .collect();
-    if a.sheets.valid.is_some() && b.sheets.valid.is_some() {
-        fields.push("valid".into());
-    }
-    if a.sheets.null.is_some() && b.sheets.null.is_some() {
-        fields.push("null".into());
-    }
-    let va = by_station(a, &fields);
-    let vb = by_station(b, &fields);
-    let mut differences = Vec::new();
-    let (mut in_both, mut agree) = (0, 0);
-    for (station, xa) in &va {
-        let Some(xb) = vb.get(station) else { continue };
-        in_both += 1;
-        let before = differences.len();
-        for (k, field) in fields.iter().enumerate() {
-            if let (Some(x), Some(y)) = (xa[k], xb[k])
-                && x != y
-            {
-                differences.push(Difference {
-                    station: station.clone(),
-                    field: field.clone(),
-                    a: x,
-                    b: y,
-                });
-            }
-        }
-        if differences.len() == before {
-            agree += 1;
-        }
-    }
-    let side = |file: &str, ds: &Dataset| Side {
-        file: file.to_string(),
-        sheets: ds.sheets.len(),
-        quarantined: ds.quarantine.len(),
-    };
-    Report {
-        a: side(a_name, a),
-        b: side(b_name, b),
-        fields,
-        in_both,
-        agree,
-        disagree: in_both - agree,
-        only_in_a: va
-            .keys()
-            .filter(|s| !vb.contains_key(*s))
-            .cloned()
-            .collect(),
-        only_in_b: vb
-            .keys()
-            .filter(|s| !va.contains_key(*s))
-            .cloned()
-            .collect(),
-        differences,
-    }
 }
 
 fn render(r: &Report) -> String {

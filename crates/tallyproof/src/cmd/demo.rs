@@ -170,7 +170,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
 /// An announcement as an authority that moves votes would publish it: the
 /// true totals over 96.5% of the stations (chosen by the seed), with 25% of
 /// A's votes given to B.
-fn inflated_announcement(sim: &tallyproof_stats::simulate::Simulation, seed: u64) -> String {
+pub(crate) fn inflated_announcement(
+    sim: &tallyproof_stats::simulate::Simulation,
+    seed: u64,
+) -> String {
     use std::fmt::Write as _;
     let k = sim.option_keys.len();
     let mut totals = vec![0u64; k];

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use tallyproof_core::{Config, Dataset, Registry, read_files};
+use tallyproof_core::{Config, Dataset, Registry, inputs, read_files};
 
 use crate::progress::Bar;
 
@@ -17,8 +17,9 @@ pub struct Input {
     /// config's [registry] section says: the coverage denominator.
     #[arg(long, value_name = "FILE")]
     pub registry: Option<PathBuf>,
-    /// Sheet files: CSV (optionally gzip-compressed) or JSON Lines.
-    #[arg(required = true, value_name = "FILE")]
+    /// Sheet files: CSV (optionally gzip-compressed), JSON Lines or
+    /// Parquet; a directory stands for the sheet files in it, in path order.
+    #[arg(required = true, value_name = "FILE_OR_DIR")]
     pub files: Vec<PathBuf>,
 }
 
@@ -39,18 +40,27 @@ impl Input {
             .map(|r| Registry::from_path(&config, r))
             .transpose()
             .context("reading the registry")?;
-        let total: u64 = self
-            .files
+        let skip: Vec<&std::path::Path> = std::iter::once(self.config.as_path())
+            .chain(self.registry.as_deref())
+            .collect();
+        let files = inputs::sheet_files(&self.files, &skip)?;
+        let total: u64 = files
             .iter()
             .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
             .sum();
         let bar = Bar::bytes(total);
-        let data = read_files(&config, &self.files, registry.as_ref(), &bar);
+        let data = read_files(&config, &files, registry.as_ref(), &bar);
         bar.finish();
+        let data = data?;
+        for f in &data.files {
+            for w in &f.warnings {
+                eprintln!("warning: {}: {w}", f.path);
+            }
+        }
         Ok(Loaded {
             config,
             registry,
-            data: data?,
+            data,
         })
     }
 }

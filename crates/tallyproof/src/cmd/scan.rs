@@ -15,27 +15,36 @@
 //! `no-qr-found`, `foreign-payload`, `malformed-payload`,
 //! `counts-dont-add-up`, `unreadable`, `decoder-crashed`).
 //!
-//! `--out FILE` writes one JSON object per decoded sheet (JSON Lines),
-//! keyed by the config's column names so that the other subcommands read
-//! it back: the station-id columns, each option's column, the valid and
-//! null columns, and the provenance fields `source` (`scan`), `image`,
+//! Each decoded image becomes a sheet (`tallyproof_acta::sheet`) and is
+//! validated by the rules every sheet goes through
+//! (`tallyproof_core::sheet::validate`): the `sheet` column says
+//! `accepted`, `accepted` with its warnings (`W102`), or `rejected` with
+//! its error codes.
+//!
+//! `--out FILE` writes one JSON object per decoded sheet, accepted or not
+//! (JSON Lines), keyed by the config's column names so that the other
+//! subcommands read it back (and quarantine a rejected one with the same
+//! codes): the station-id columns, each option's column, the valid and
+//! null columns where the config maps them, and the provenance fields
+//! `source` (`scan`), `image` (the image's file name, not its path),
 //! `image_sha256` and `qr_payload`.
 //!
-//! `--json` prints every image's result and the summary as one JSON
-//! document. Exit code 0 when every image gave a sheet, 1 when any image
-//! failed, 2 on bad usage or an unreadable config.
+//! `--json` prints every image's result, every sheet with its verdict,
+//! and the summary as one JSON document. Exit code 0 when every image gave
+//! an accepted sheet, 1 when any image failed or any sheet was rejected,
+//! 2 on bad usage or an unreadable config.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
-use serde_json::{Map, Value};
+use anyhow::{Context, Result};
+use serde::Serialize;
+use tallyproof_acta::sheet::{ScannedSheet, grouping, json_record, validated};
 use tallyproof_acta::ve2024::{VE2024_CARD_COUNT, ve2024_grouping};
-use tallyproof_acta::{
-    Decoded, ImageScan, LineGrouping, LineRef, Scanner, Summary, Ve2024, list_images,
-};
+use tallyproof_acta::{ImageScan, Scanner, Summary, Ve2024, list_images};
 use tallyproof_core::Config;
+use tallyproof_core::sheet::Verdict;
 
 use crate::output::{Table, int};
 use crate::progress::Bar;
@@ -63,10 +72,11 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let config = Config::from_path(&args.config)?;
-    let grouping = grouping(&config)?;
+    let lines = || format!("the party lines in {}", args.config.display());
+    let grouping = grouping(&config, ve2024_grouping()).with_context(lines)?;
     let scanner = Scanner::new(Ve2024)
         .with_grouping(&grouping, VE2024_CARD_COUNT)
-        .with_context(|| format!("the party lines in {}", args.config.display()))?;
+        .with_context(lines)?;
     let files = list_images(&args.inputs);
     let bar = args
         .inputs
@@ -82,83 +92,101 @@ pub fn run(args: Args) -> Result<ExitCode> {
         b.finish();
     }
     let summary = Summary::of(&scans);
+    let sheets = validated(&config, &scans)
+        .with_context(|| format!("the options of {}", args.config.display()))?;
+    let accepted = sheets.iter().filter(|s| s.verdict.is_accepted()).count();
     if let Some(out) = &args.out {
-        write_jsonl(&config, &scans, out)?;
+        write_jsonl(&config, &sheets, out)?;
     }
     if args.json {
         let v = serde_json::json!({
             "format": scanner.format_name(),
             "images": scans,
+            "sheets": sheets.iter().map(|s| SheetRow {
+                image: &scans[s.image].file_name,
+                station: &s.sheet.station,
+                verdict: &s.verdict,
+            }).collect::<Vec<_>>(),
             "summary": summary,
+            "accepted": accepted,
+            "rejected": sheets.len() - accepted,
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        print!("{}", render(&scans, &summary));
+        print!("{}", render(&scans, &sheets, &summary));
     }
-    Ok(if summary.decoded == summary.images {
-        ExitCode::SUCCESS
+    Ok(
+        if summary.decoded == summary.images && accepted == sheets.len() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        },
+    )
+}
+
+/// One sheet's verdict in `--json`: `{"image", "station", "verdict":
+/// "accepted", "flags": [...]}` or `"rejected", "reasons": [...]`.
+#[derive(Serialize)]
+struct SheetRow<'a> {
+    image: &'a str,
+    station: &'a str,
+    #[serde(flatten)]
+    verdict: &'a Verdict,
+}
+
+/// `accepted`, `accepted: W102`, `rejected: E006 E008`.
+fn verdict(s: &ScannedSheet) -> String {
+    let codes: Vec<&str> = s.verdict.reasons().iter().map(|r| r.rule.code()).collect();
+    let word = if s.verdict.is_accepted() {
+        "accepted"
     } else {
-        ExitCode::from(1)
-    })
+        "rejected"
+    };
+    if codes.is_empty() {
+        word.to_string()
+    } else {
+        format!("{word}: {}", codes.join(" "))
+    }
 }
 
-/// Party lines per option from the config; the Venezuela 2024 default
-/// when no option lists any.
-fn grouping(config: &Config) -> Result<LineGrouping> {
-    if config.options.iter().all(|o| o.lines.is_empty()) {
-        let default = ve2024_grouping();
-        let keys = config.option_keys();
-        if default.options.iter().any(|(k, _)| !keys.contains(k)) {
-            bail!(
-                "the config's options list no party `lines`, and its keys are not the Venezuela 2024 ones"
-            );
-        }
-        return Ok(default);
-    }
-    if let Some(o) = config.options.iter().find(|o| o.lines.is_empty()) {
-        bail!("option {} lists no party `lines`", o.key);
-    }
-    Ok(LineGrouping {
-        options: config
-            .options
-            .iter()
-            .map(|o| {
-                (
-                    o.key.clone(),
-                    o.lines.iter().map(|l| LineRef::Name(l.clone())).collect(),
-                )
-            })
-            .collect(),
-    })
-}
-
-fn render(scans: &[ImageScan], summary: &Summary) -> String {
+fn render(scans: &[ImageScan], sheets: &[ScannedSheet], summary: &Summary) -> String {
     let mut out = String::new();
-    let mut t = Table::new(["image", "station", "valid", "null", "result"]);
-    for s in scans {
-        match s.result() {
-            Ok(d) => t.row([
+    let mut t = Table::new(["image", "station", "valid", "null", "result", "sheet"]);
+    let mut by_image = vec![None; scans.len()];
+    for x in sheets {
+        by_image[x.image] = Some(x);
+    }
+    for (s, x) in scans.iter().zip(by_image) {
+        match (s.result(), x) {
+            (Ok(_), Some(x)) => t.row([
                 s.file_name.clone(),
-                d.payload.station_id.clone(),
-                d.payload.lines_total().map_or_else(String::new, int),
-                int(d.payload.null_votes),
+                x.sheet.station.clone(),
+                x.sheet.counts.valid.map_or_else(String::new, int),
+                x.sheet.counts.null.map_or_else(String::new, int),
                 "decoded".to_string(),
+                verdict(x),
             ]),
-            Err(f) => t.row([
+            (r, _) => t.row([
                 s.file_name.clone(),
                 String::new(),
                 String::new(),
                 String::new(),
-                format!("{}: {}", f.reason, f.detail),
+                r.err()
+                    .map_or_else(String::new, |f| format!("{}: {}", f.reason, f.detail)),
+                String::new(),
             ]),
         }
     }
     out.push_str(&t.render());
+    let accepted = sheets.iter().filter(|s| s.verdict.is_accepted()).count();
     out.push_str(&format!(
-        "\n{} images: {} decoded, {} failed\n",
+        "\n{} images: {} decoded, {} failed\n{} sheets: {} accepted, {} rejected\n",
         int(summary.images as u64),
         int(summary.decoded as u64),
-        int((summary.images - summary.decoded) as u64)
+        int((summary.images - summary.decoded) as u64),
+        int(sheets.len() as u64),
+        int(accepted as u64),
+        int((sheets.len() - accepted) as u64)
     ));
     for (reason, n) in &summary.failed {
         out.push_str(&format!("  {reason}: {}\n", int(*n as u64)));
@@ -166,92 +194,12 @@ fn render(scans: &[ImageScan], summary: &Summary) -> String {
     out
 }
 
-/// One flat JSON object per decoded sheet, keyed by the config's columns.
-fn sheet_object(config: &Config, scan: &ImageScan, d: &Decoded) -> Result<Map<String, Value>> {
-    let mut obj = Map::new();
-    let sep = config.station.separator.as_str();
-    // A config whose station id is cut from one column (the acta code, say)
-    // gets the sheet's own code in that column when it renders to the
-    // station id; otherwise the station id is split into the id's columns.
-    if let [only] = config.station.id.as_slice() {
-        let mut rendered = String::new();
-        only.render(&d.payload.sheet_code, &mut rendered);
-        let value = if rendered == d.payload.station_id {
-            d.payload.sheet_code.as_str()
-        } else {
-            d.payload.station_id.as_str()
-        };
-        obj.insert(only.column().to_string(), Value::from(value));
-    } else {
-        let parts: Vec<&str> = if sep.is_empty() {
-            vec![d.payload.station_id.as_str()]
-        } else {
-            d.payload.station_id.split(sep).collect()
-        };
-        if parts.len() != config.station.id.len() {
-            bail!(
-                "{}: station id {:?} has {} part(s) but the config's [station] id has {}",
-                scan.path,
-                d.payload.station_id,
-                parts.len(),
-                config.station.id.len()
-            );
-        }
-        for (part, spec) in parts.iter().zip(&config.station.id) {
-            obj.insert(spec.column().to_string(), Value::from(*part));
-        }
-    }
-    for o in &config.options {
-        let count = d
-            .options
-            .iter()
-            .find(|c| c.name == o.key)
-            .map_or(0, |c| c.count);
-        let column = o
-            .columns
-            .as_ref()
-            .and_then(|c| c.columns().first().cloned())
-            .unwrap_or_else(|| o.key.clone());
-        obj.insert(column, Value::from(count));
-    }
-    if let Some(col) = config
-        .columns
-        .valid
-        .as_ref()
-        .and_then(|c| c.columns().first())
-    {
-        obj.insert(
-            col.clone(),
-            Value::from(d.payload.lines_total().unwrap_or(0)),
-        );
-    }
-    if let Some(col) = config
-        .columns
-        .null
-        .as_ref()
-        .and_then(|c| c.columns().first())
-    {
-        obj.insert(col.clone(), Value::from(d.payload.null_votes));
-    }
-    obj.insert("source".into(), Value::from("scan"));
-    obj.insert("image".into(), Value::from(scan.path.clone()));
-    obj.insert(
-        "image_sha256".into(),
-        Value::from(scan.sha256.clone().unwrap_or_default()),
-    );
-    obj.insert("qr_payload".into(), Value::from(d.raw_payload.clone()));
-    Ok(obj)
-}
-
-fn write_jsonl(config: &Config, scans: &[ImageScan], out: &PathBuf) -> Result<()> {
+fn write_jsonl(config: &Config, sheets: &[ScannedSheet], out: &PathBuf) -> Result<()> {
     let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
     let mut w = std::io::BufWriter::new(file);
-    for s in scans {
-        if let Ok(d) = s.result() {
-            let obj = sheet_object(config, s, d)?;
-            serde_json::to_writer(&mut w, &obj)?;
-            w.write_all(b"\n")?;
-        }
+    for s in sheets {
+        serde_json::to_writer(&mut w, &json_record(config, &s.sheet)?)?;
+        w.write_all(b"\n")?;
     }
     w.flush()
         .with_context(|| format!("writing {}", out.display()))?;

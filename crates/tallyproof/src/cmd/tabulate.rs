@@ -75,6 +75,12 @@ pub fn render(
         int(s.rows_read),
         ds.files.len()
     ));
+    if s.other_contests > 0 {
+        out.push_str(&format!(
+            "rows of other contests left out by [input] where: {}\n",
+            int(s.other_contests)
+        ));
+    }
     out.push_str(&format!(
         "coverage: {} of {} stations ({}); registered voters {} of {} ({}); denominators: {}\n\n",
         int(n.sheets),

@@ -32,12 +32,19 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let Loaded { data, .. } = args.input.load()?;
+    let Loaded { config, data, .. } = args.input.load()?;
     if let Some(path) = &args.quarantine {
         let f =
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-        quarantine::write_csv(&data, std::io::BufWriter::new(f))
+        quarantine::write(&config, &data, std::io::BufWriter::new(f))
             .with_context(|| format!("writing {}", path.display()))?;
+        if quarantine::encoding_of(&data) != "utf-8" {
+            eprintln!(
+                "note: {} is written in {}, the input's encoding: read it back with the same config",
+                path.display(),
+                quarantine::encoding_of(&data)
+            );
+        }
     }
     if args.json {
         let q: Vec<_> = data
@@ -50,6 +57,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     "station": q.station,
                     "reasons": q.reasons,
                     "record": q.record,
+                    "more": q.more,
                 })
             })
             .collect();
@@ -97,6 +105,12 @@ pub fn render(data: &Dataset, show: usize) -> String {
         int(s.missing),
         int(s.merged)
     );
+    if s.other_contests > 0 {
+        out.push_str(&format!(
+            "{} rows of other contests left out by [input] where (not validated)\n",
+            int(s.other_contests)
+        ));
+    }
     if !s.by_rule.is_empty() {
         let mut t = Table::new(["code", "rule", "severity", "sheets"]);
         for r in &s.by_rule {

@@ -1,0 +1,175 @@
+//! tallyproof-server: the web service of election night.
+//!
+//! Witnesses send tally sheets (typed entries and photos whose QR code is
+//! decoded); a sheet counts once two independent entries agree
+//! ([`flow`]); disagreements wait for a reviewer. The public sees the
+//! totals, the coverage, each announcement's feasibility and every
+//! station's numbers with its proof in the signed log. Sheets are parsed
+//! and validated by `tallyproof_core::sheet` and tabulated by
+//! `tallyproof_core`, never here.
+//!
+//! - [`app`]: the router, given an [`AppState`].
+//! - [`store`]: the storage trait and its SQLite and PostgreSQL implementations.
+//! - [`flow`]: double entry as a state machine.
+//! - [`auth`]: tokens, roles and scopes.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod auth;
+pub mod demo;
+pub mod export;
+pub mod flow;
+pub mod http;
+pub mod import;
+pub mod log;
+pub mod service;
+pub mod snapshot;
+pub mod store;
+mod templates;
+pub mod upload;
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use tallyproof_core::{Announcement, Config, Registry};
+
+pub use http::app;
+
+/// Everything a request needs, cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The shared state behind [`AppState`].
+pub struct Inner {
+    /// The store.
+    pub store: Arc<dyn store::Store>,
+    /// The election's config.
+    pub cfg: Config,
+    /// The station registry, when given: denominators for coverage.
+    pub registry: Option<Registry>,
+    /// Announcements checked on the dashboard.
+    pub announcements: Vec<Announcement>,
+    /// The signed log, when kept.
+    pub log: Option<log::LogSink>,
+    /// The secret CSRF form tokens are derived from.
+    pub csrf_secret: [u8; 32],
+    /// The latest public view.
+    pub snapshot: tokio::sync::RwLock<Option<Arc<snapshot::Snapshot>>>,
+    /// The QR decoder's queue.
+    pub decoder: upload::Decoder,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// State over a store, a config, an optional registry, announcements
+    /// and an optional log. Starts the QR decoder's worker, so it must be
+    /// called inside a Tokio runtime.
+    pub fn new(
+        store: Arc<dyn store::Store>,
+        cfg: Config,
+        registry: Option<Registry>,
+        announcements: Vec<Announcement>,
+        log: Option<log::LogSink>,
+    ) -> AppState {
+        let decoder = upload::Decoder::start();
+        AppState(Arc::new(Inner {
+            store,
+            cfg,
+            registry,
+            announcements,
+            log,
+            csrf_secret: rand::random(),
+            snapshot: tokio::sync::RwLock::new(None),
+            decoder,
+        }))
+    }
+
+    /// The public view at the store's current version, rebuilt if the
+    /// store moved since the last one.
+    pub async fn snapshot(&self) -> Result<Arc<snapshot::Snapshot>, store::StoreError> {
+        let (version, last) = self.store.version().await?;
+        if let Some(s) = self.snapshot.read().await.as_ref()
+            && s.version == version
+        {
+            return Ok(s.clone());
+        }
+        let mut slot = self.snapshot.write().await;
+        if let Some(s) = slot.as_ref()
+            && s.version == version
+        {
+            return Ok(s.clone());
+        }
+        let counted = self.store.counted().await?;
+        let states = self.store.state_counts().await?;
+        let me = self.clone();
+        let snap = tokio::task::spawn_blocking(move || {
+            snapshot::build(
+                &me.cfg,
+                me.registry.as_ref(),
+                &me.announcements,
+                &counted,
+                states,
+                version,
+                last,
+            )
+        })
+        .await
+        .map_err(|e| store::StoreError::Corrupt(format!("snapshot task: {e}")))?;
+        let snap = Arc::new(snap);
+        *slot = Some(snap.clone());
+        Ok(snap)
+    }
+}
+
+/// Unix seconds now.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Unix seconds as RFC 3339 in UTC (`2024-07-29T01:02:03Z`), by the
+/// civil-from-days algorithm of Hinnant 2013 ("chrono-Compatible Low-Level
+/// Date Algorithms", `civil_from_days`).
+pub fn rfc3339(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc3339_of_known_instants() {
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
+        // `date -u -d @1722214923` prints 2024-07-29 01:02:03.
+        assert_eq!(super::rfc3339(1_722_214_923), "2024-07-29T01:02:03Z");
+        // 2000-02-29 (a leap day): 951782400 = 11016 days * 86400.
+        assert_eq!(super::rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    }
+}

@@ -1,0 +1,647 @@
+//! The SQL both stores run, written once: `impl_store!(Type, Database)`
+//! expands to an implementation of [`super::Store`] for a type with
+//! `writer()` and `reader()` pools of that database. The text is the same
+//! for both databases: `$n` placeholders, `ON CONFLICT`, `RETURNING`.
+
+/// Parse a stored JSON text.
+pub(super) fn json<T: serde::de::DeserializeOwned>(
+    text: &str,
+    what: &str,
+) -> Result<T, super::StoreError> {
+    serde_json::from_str(text).map_err(|e| super::StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+/// Serialise to JSON text.
+pub(super) fn to_json<T: serde::Serialize>(v: &T) -> Result<String, super::StoreError> {
+    serde_json::to_string(v).map_err(|e| super::StoreError::Corrupt(e.to_string()))
+}
+
+/// A count as stored (`i64`); counts above `i64::MAX` do not pass validation.
+pub(super) fn count_in(v: Option<u64>) -> Option<i64> {
+    v.and_then(|x| i64::try_from(x).ok())
+}
+
+macro_rules! impl_store {
+    ($ty:ty, $db:ty) => {
+        use async_trait::async_trait;
+        use sqlx::Row;
+        use tallyproof_core::sheet::{Counts, SourceKind};
+
+        use crate::flow::{self, EntryState, Held, Incoming, Outcome, SheetState};
+        use crate::store::sql::{count_in, json, to_json};
+        use crate::store::{
+            Counted, DecisionRow, EntryRow, NewEntry, NewUpload, Receipt, Role, StationInfo,
+            StationRecord, Store, StoreError, TransitionRow, UploadRow, Witness,
+        };
+
+        fn station_of(row: &<$db as sqlx::Database>::Row) -> Result<StationInfo, StoreError> {
+            let units: String = row.try_get("units")?;
+            let registered: Option<i64> = row.try_get("registered")?;
+            Ok(StationInfo {
+                id: row.try_get("id")?,
+                units: json(&units, "station units")?,
+                registered: registered.and_then(|r| u64::try_from(r).ok()),
+            })
+        }
+
+        fn entry_of(row: &<$db as sqlx::Database>::Row) -> Result<EntryRow, StoreError> {
+            let kind: String = row.try_get("kind")?;
+            let state: String = row.try_get("state")?;
+            let counts: String = row.try_get("counts")?;
+            let origin: String = row.try_get("origin")?;
+            Ok(EntryRow {
+                id: row.try_get("id")?,
+                kind: SourceKind::parse(&kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("entry kind {kind:?}")))?,
+                witness: row.try_get("witness_id")?,
+                witness_name: row.try_get("witness_name")?,
+                counts: json(&counts, "entry counts")?,
+                origin: json(&origin, "entry origin")?,
+                state: EntryState::parse(&state)
+                    .ok_or_else(|| StoreError::Corrupt(format!("entry state {state:?}")))?,
+                at: row.try_get("created_at")?,
+            })
+        }
+
+        fn sheet_state(s: &str) -> Result<SheetState, StoreError> {
+            SheetState::parse(s).ok_or_else(|| StoreError::Corrupt(format!("sheet state {s:?}")))
+        }
+
+        fn upload_of(row: &<$db as sqlx::Database>::Row) -> Result<UploadRow, StoreError> {
+            Ok(UploadRow {
+                sha256: row.try_get("sha256")?,
+                content_type: row.try_get("content_type")?,
+                station: row.try_get("station")?,
+                qr_status: row.try_get("qr_status")?,
+                qr_station: row.try_get("qr_station")?,
+                qr_reason: row.try_get("qr_reason")?,
+            })
+        }
+
+        #[async_trait]
+        impl Store for $ty {
+            async fn migrate(&self) -> Result<(), StoreError> {
+                self.migrator().run(self.writer()).await?;
+                Ok(())
+            }
+
+            async fn add_witness(
+                &self,
+                name: &str,
+                role: Role,
+                prefixes: &[String],
+                token_sha256: &str,
+                at: i64,
+            ) -> Result<i64, StoreError> {
+                let row = sqlx::query(
+                    "INSERT INTO witnesses (name, role, prefixes, token_sha256, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                )
+                .bind(name)
+                .bind(role.as_str())
+                .bind(to_json(&prefixes)?)
+                .bind(token_sha256)
+                .bind(at)
+                .fetch_one(self.writer())
+                .await?;
+                Ok(row.try_get("id")?)
+            }
+
+            async fn witness_by_token(
+                &self,
+                token_sha256: &str,
+            ) -> Result<Option<Witness>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT id, name, role, prefixes, token_sha256 FROM witnesses WHERE token_sha256 = $1",
+                )
+                .bind(token_sha256)
+                .fetch_optional(self.reader())
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let role: String = row.try_get("role")?;
+                let prefixes: String = row.try_get("prefixes")?;
+                Ok(Some(Witness {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    role: Role::parse(&role)
+                        .ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
+                    prefixes: json(&prefixes, "prefixes")?,
+                    token_sha256: row.try_get("token_sha256")?,
+                }))
+            }
+
+            async fn put_stations(&self, stations: &[StationInfo]) -> Result<u64, StoreError> {
+                let mut tx = self.writer().begin().await?;
+                let mut new = 0u64;
+                for s in stations {
+                    let old = sqlx::query("SELECT id, units, registered FROM stations WHERE id = $1")
+                        .bind(&s.id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    match old {
+                        None => {
+                            sqlx::query("INSERT INTO stations (id, units, registered) VALUES ($1, $2, $3)")
+                                .bind(&s.id)
+                                .bind(to_json(&s.units)?)
+                                .bind(count_in(s.registered))
+                                .execute(&mut *tx)
+                                .await?;
+                            new += 1;
+                        }
+                        Some(row) => {
+                            let old = station_of(&row)?;
+                            let mut units = old.units.clone();
+                            for (i, u) in s.units.iter().enumerate() {
+                                match units.get_mut(i) {
+                                    Some(o) if o.1.is_empty() && o.0 == u.0 => o.1 = u.1.clone(),
+                                    Some(_) => {}
+                                    None => units.push(u.clone()),
+                                }
+                            }
+                            let registered = old.registered.or(s.registered);
+                            if units != old.units || registered != old.registered {
+                                sqlx::query("UPDATE stations SET units = $2, registered = $3 WHERE id = $1")
+                                    .bind(&s.id)
+                                    .bind(to_json(&units)?)
+                                    .bind(count_in(registered))
+                                    .execute(&mut *tx)
+                                    .await?;
+                            }
+                        }
+                    }
+                }
+                sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'version'")
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(new)
+            }
+
+            async fn station(&self, id: &str) -> Result<Option<StationInfo>, StoreError> {
+                let row = sqlx::query("SELECT id, units, registered FROM stations WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(self.reader())
+                    .await?;
+                row.as_ref().map(station_of).transpose()
+            }
+
+            async fn stations_with_prefix(
+                &self,
+                prefix: &str,
+                limit: i64,
+            ) -> Result<Vec<StationInfo>, StoreError> {
+                // substr instead of LIKE (no wildcard in a prefix can match)
+                // or a range (PostgreSQL's collation may not be byte order).
+                let rows = sqlx::query(
+                    "SELECT id, units, registered FROM stations WHERE substr(id, 1, length($1)) = $1 ORDER BY id LIMIT $2",
+                )
+                .bind(prefix)
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await?;
+                rows.iter().map(station_of).collect()
+            }
+
+            async fn stations_after(&self, after: &str, limit: i64) -> Result<Vec<String>, StoreError> {
+                let rows = sqlx::query("SELECT id FROM stations WHERE id > $1 ORDER BY id LIMIT $2")
+                    .bind(after)
+                    .bind(limit)
+                    .fetch_all(self.reader())
+                    .await?;
+                rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+            }
+
+            async fn submit(&self, e: NewEntry) -> Result<Receipt, StoreError> {
+                let station = e.sheet.station.clone();
+                let mut tx = self.writer().begin().await?;
+                let known = sqlx::query("SELECT id FROM stations WHERE id = $1")
+                    .bind(&station)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if known.is_none() {
+                    return Err(StoreError::UnknownStation(station));
+                }
+                // Take the station's row lock first (PostgreSQL) or the
+                // write lock (SQLite): two entries of one station run one
+                // after the other.
+                sqlx::query("INSERT INTO sheets (station, state, updated_at) VALUES ($1, 'pending', $2) ON CONFLICT (station) DO NOTHING")
+                    .bind(&station)
+                    .bind(e.at)
+                    .execute(&mut *tx)
+                    .await?;
+                let sheet = sqlx::query(
+                    "UPDATE sheets SET updated_at = updated_at WHERE station = $1 RETURNING state, counted_entry",
+                )
+                .bind(&station)
+                .fetch_one(&mut *tx)
+                .await?;
+                let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM entries WHERE station = $1")
+                    .bind(&station)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("n")?;
+                if let (Some(w), Some(key)) = (e.witness, e.idempotency_key.as_deref()) {
+                    let prior = sqlx::query(
+                        "SELECT e.id, e.state, s.state AS sheet_state FROM entries e JOIN sheets s ON s.station = e.station WHERE e.witness_id = $1 AND e.idempotency_key = $2",
+                    )
+                    .bind(w)
+                    .bind(key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if let Some(p) = prior {
+                        let st: String = p.try_get("state")?;
+                        let sh: String = p.try_get("sheet_state")?;
+                        tx.rollback().await?;
+                        return Ok(Receipt {
+                            entry: p.try_get("id")?,
+                            entry_state: EntryState::parse(&st)
+                                .ok_or_else(|| StoreError::Corrupt(st.clone()))?,
+                            sheet: sheet_state(&sh)?,
+                            replayed: true,
+                            duplicate: false,
+                            counted_transition: None,
+                        });
+                    }
+                }
+                let state_text: String = sheet.try_get("state")?;
+                let before = if n == 0 { None } else { Some(sheet_state(&state_text)?) };
+                let counted_id: Option<i64> = sheet.try_get("counted_entry")?;
+                let rows = sqlx::query(
+                    "SELECT e.id, e.kind, e.witness_id, CAST(NULL AS TEXT) AS witness_name, e.counts, e.origin, e.state, e.created_at FROM entries e WHERE e.station = $1 ORDER BY e.id",
+                )
+                .bind(&station)
+                .fetch_all(&mut *tx)
+                .await?;
+                let entries = rows.iter().map(entry_of).collect::<Result<Vec<_>, _>>()?;
+                let counted = counted_id
+                    .and_then(|c| entries.iter().find(|x| x.id == c))
+                    .map(|x| x.counts.clone());
+                let held: Vec<Held> = entries
+                    .iter()
+                    .map(|x| Held {
+                        id: x.id,
+                        kind: x.kind,
+                        witness: x.witness,
+                        counts: x.counts.clone(),
+                        state: x.state,
+                    })
+                    .collect();
+                let incoming = Incoming {
+                    kind: e.sheet.origin.kind,
+                    witness: e.witness,
+                    counts: &e.sheet.counts,
+                };
+                let outcome = flow::on_entry(before, counted.as_ref(), &held, &incoming)?;
+                let (entry_state, others, from, to, counts_now) = match outcome {
+                    Outcome::Duplicate { of } => {
+                        tx.rollback().await?;
+                        return Ok(Receipt {
+                            entry: of,
+                            entry_state: EntryState::Matched,
+                            sheet: before.unwrap_or(SheetState::Agreed),
+                            replayed: false,
+                            duplicate: true,
+                            counted_transition: None,
+                        });
+                    }
+                    Outcome::Apply { entry, others, from, to, counts_now } => {
+                        (entry, others, from, to, counts_now)
+                    }
+                };
+                let row = sqlx::query(
+                    "INSERT INTO entries (station, kind, witness_id, counts, origin, state, idempotency_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                )
+                .bind(&station)
+                .bind(e.sheet.origin.kind.as_str())
+                .bind(e.witness)
+                .bind(to_json(&e.sheet.counts)?)
+                .bind(to_json(&e.sheet.origin)?)
+                .bind(entry_state.as_str())
+                .bind(e.idempotency_key.as_deref())
+                .bind(e.at)
+                .fetch_one(&mut *tx)
+                .await?;
+                let id: i64 = row.try_get("id")?;
+                let transition = "INSERT INTO transitions (station, subject, entry_id, from_state, to_state, who, at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+                sqlx::query(transition)
+                    .bind(&station)
+                    .bind("entry")
+                    .bind(id)
+                    .bind(None::<String>)
+                    .bind(entry_state.as_str())
+                    .bind(e.witness)
+                    .bind(e.at)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                for (other, st) in &others {
+                    sqlx::query("UPDATE entries SET state = $2 WHERE id = $1 AND state = 'submitted'")
+                        .bind(other)
+                        .bind(st.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query(transition)
+                        .bind(&station)
+                        .bind("entry")
+                        .bind(other)
+                        .bind(Some(EntryState::Submitted.as_str()))
+                        .bind(st.as_str())
+                        .bind(e.witness)
+                        .bind(e.at)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                }
+                let mut counted_transition = None;
+                if from != Some(to) || counts_now {
+                    let t = sqlx::query(transition)
+                        .bind(&station)
+                        .bind("sheet")
+                        .bind(id)
+                        .bind(from.map(SheetState::as_str))
+                        .bind(to.as_str())
+                        .bind(e.witness)
+                        .bind(e.at)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    if counts_now {
+                        counted_transition = Some(t.try_get("id")?);
+                    }
+                }
+                sqlx::query(
+                    "UPDATE sheets SET state = $2, counted_entry = CASE WHEN $3 THEN $4 ELSE counted_entry END, updated_at = $5 WHERE station = $1",
+                )
+                .bind(&station)
+                .bind(to.as_str())
+                .bind(counts_now)
+                .bind(id)
+                .bind(e.at)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'version'")
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Receipt {
+                    entry: id,
+                    entry_state,
+                    sheet: to,
+                    replayed: false,
+                    duplicate: false,
+                    counted_transition,
+                })
+            }
+
+            async fn decide(
+                &self,
+                station: &str,
+                reviewer: i64,
+                entry: i64,
+                note: &str,
+                at: i64,
+            ) -> Result<i64, StoreError> {
+                let mut tx = self.writer().begin().await?;
+                let sheet = sqlx::query(
+                    "UPDATE sheets SET updated_at = updated_at WHERE station = $1 RETURNING state",
+                )
+                .bind(station)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let before = match sheet {
+                    Some(r) => Some(sheet_state(&r.try_get::<String, _>("state")?)?),
+                    None => None,
+                };
+                let to = flow::on_decision(before)?;
+                let mine = sqlx::query("SELECT id FROM entries WHERE id = $1 AND station = $2")
+                    .bind(entry)
+                    .bind(station)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if mine.is_none() {
+                    return Err(StoreError::UnknownEntry(entry));
+                }
+                sqlx::query("INSERT INTO decisions (station, reviewer, entry_id, note, at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(station)
+                    .bind(reviewer)
+                    .bind(entry)
+                    .bind(note)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                let t = sqlx::query("INSERT INTO transitions (station, subject, entry_id, from_state, to_state, who, at) VALUES ($1, 'sheet', $2, $3, $4, $5, $6) RETURNING id")
+                    .bind(station)
+                    .bind(entry)
+                    .bind(before.map(SheetState::as_str))
+                    .bind(to.as_str())
+                    .bind(reviewer)
+                    .bind(at)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE sheets SET state = $2, counted_entry = $3, updated_at = $4 WHERE station = $1")
+                    .bind(station)
+                    .bind(to.as_str())
+                    .bind(entry)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'version'")
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(t.try_get("id")?)
+            }
+
+            async fn set_leaf(&self, transition: i64, leaf: i64) -> Result<(), StoreError> {
+                sqlx::query("UPDATE transitions SET leaf = $2 WHERE id = $1")
+                    .bind(transition)
+                    .bind(leaf)
+                    .execute(self.writer())
+                    .await?;
+                Ok(())
+            }
+
+            async fn record(&self, id: &str) -> Result<Option<StationRecord>, StoreError> {
+                let Some(info) = self.station(id).await? else { return Ok(None) };
+                let sheet = sqlx::query("SELECT state, counted_entry FROM sheets WHERE station = $1")
+                    .bind(id)
+                    .fetch_optional(self.reader())
+                    .await?;
+                let (sheet, counted_entry) = match sheet {
+                    Some(r) => (
+                        Some(sheet_state(&r.try_get::<String, _>("state")?)?),
+                        r.try_get("counted_entry")?,
+                    ),
+                    None => (None, None),
+                };
+                let rows = sqlx::query("SELECT e.id, e.kind, e.witness_id, w.name AS witness_name, e.counts, e.origin, e.state, e.created_at FROM entries e LEFT JOIN witnesses w ON w.id = e.witness_id WHERE e.station = $1 ORDER BY e.id")
+                    .bind(id)
+                    .fetch_all(self.reader())
+                    .await?;
+                let entries = rows.iter().map(entry_of).collect::<Result<Vec<_>, _>>()?;
+                let rows = sqlx::query("SELECT t.subject, t.entry_id, t.from_state, t.to_state, w.name, t.at, t.leaf FROM transitions t LEFT JOIN witnesses w ON w.id = t.who WHERE t.station = $1 ORDER BY t.id")
+                    .bind(id)
+                    .fetch_all(self.reader())
+                    .await?;
+                let transitions = rows
+                    .iter()
+                    .map(|r| {
+                        Ok(TransitionRow {
+                            subject: r.try_get("subject")?,
+                            entry: r.try_get("entry_id")?,
+                            from: r.try_get("from_state")?,
+                            to: r.try_get("to_state")?,
+                            who: r.try_get("name")?,
+                            at: r.try_get("at")?,
+                            leaf: r.try_get("leaf")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+                let rows = sqlx::query("SELECT w.name, d.entry_id, d.note, d.at FROM decisions d JOIN witnesses w ON w.id = d.reviewer WHERE d.station = $1 ORDER BY d.id")
+                    .bind(id)
+                    .fetch_all(self.reader())
+                    .await?;
+                let decisions = rows
+                    .iter()
+                    .map(|r| {
+                        Ok(DecisionRow {
+                            reviewer: r.try_get("name")?,
+                            entry: r.try_get("entry_id")?,
+                            note: r.try_get("note")?,
+                            at: r.try_get("at")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+                let rows = sqlx::query("SELECT sha256, content_type, station, qr_status, qr_station, qr_reason FROM uploads WHERE station = $1 OR qr_station = $1 ORDER BY at")
+                    .bind(id)
+                    .fetch_all(self.reader())
+                    .await?;
+                let uploads = rows.iter().map(upload_of).collect::<Result<Vec<_>, _>>()?;
+                Ok(Some(StationRecord {
+                    info,
+                    sheet,
+                    counted_entry,
+                    entries,
+                    transitions,
+                    decisions,
+                    uploads,
+                }))
+            }
+
+            async fn review_queue(&self, limit: i64) -> Result<Vec<String>, StoreError> {
+                let rows = sqlx::query("SELECT station FROM sheets WHERE state = 'in-review' ORDER BY updated_at, station LIMIT $1")
+                    .bind(limit)
+                    .fetch_all(self.reader())
+                    .await?;
+                rows.iter()
+                    .map(|r| Ok(r.try_get("station")?))
+                    .collect()
+            }
+
+            async fn counted(&self) -> Result<Vec<Counted>, StoreError> {
+                let rows = sqlx::query("SELECT s.id, s.units, s.registered, h.state, e.counts FROM sheets h JOIN stations s ON s.id = h.station JOIN entries e ON e.id = h.counted_entry ORDER BY s.id")
+                    .fetch_all(self.reader())
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        let counts: String = r.try_get("counts")?;
+                        Ok(Counted {
+                            info: station_of(r)?,
+                            state: sheet_state(&r.try_get::<String, _>("state")?)?,
+                            counts: json::<Counts>(&counts, "counts")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn state_counts(&self) -> Result<Vec<(SheetState, i64)>, StoreError> {
+                let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM sheets GROUP BY state ORDER BY state")
+                    .fetch_all(self.reader())
+                    .await?;
+                rows.iter()
+                    .map(|r| Ok((sheet_state(&r.try_get::<String, _>("state")?)?, r.try_get("n")?)))
+                    .collect()
+            }
+
+            async fn version(&self) -> Result<(i64, Option<i64>), StoreError> {
+                let row = sqlx::query("SELECT (SELECT value FROM meta WHERE key = 'version') AS v, (SELECT MAX(updated_at) FROM sheets) AS t")
+                    .fetch_one(self.reader())
+                    .await?;
+                Ok((row.try_get("v")?, row.try_get("t")?))
+            }
+
+            async fn put_upload(&self, u: NewUpload) -> Result<Option<Option<String>>, StoreError> {
+                let mut tx = self.writer().begin().await?;
+                let old = sqlx::query("SELECT station FROM uploads WHERE sha256 = $1")
+                    .bind(&u.sha256)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if let Some(r) = old {
+                    tx.rollback().await?;
+                    return Ok(Some(r.try_get("station")?));
+                }
+                sqlx::query("INSERT INTO uploads (sha256, content_type, bytes, station, uploaded_by, at, qr_status) VALUES ($1, $2, $3, $4, $5, $6, 'pending')")
+                    .bind(&u.sha256)
+                    .bind(u.content_type)
+                    .bind(&u.bytes)
+                    .bind(u.station.as_deref())
+                    .bind(u.uploaded_by)
+                    .bind(u.at)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(None)
+            }
+
+            async fn set_qr(
+                &self,
+                sha256: &str,
+                status: &str,
+                qr_station: Option<&str>,
+                reason: Option<&str>,
+            ) -> Result<(), StoreError> {
+                sqlx::query("UPDATE uploads SET qr_status = $2, qr_station = $3, qr_reason = $4 WHERE sha256 = $1")
+                    .bind(sha256)
+                    .bind(status)
+                    .bind(qr_station)
+                    .bind(reason)
+                    .execute(self.writer())
+                    .await?;
+                Ok(())
+            }
+
+            async fn upload_bytes(&self, sha256: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+                let row = sqlx::query("SELECT content_type, bytes FROM uploads WHERE sha256 = $1")
+                    .bind(sha256)
+                    .fetch_optional(self.reader())
+                    .await?;
+                row.map(|r| Ok((r.try_get("content_type")?, r.try_get("bytes")?)))
+                    .transpose()
+            }
+
+            async fn upload(&self, sha256: &str) -> Result<Option<UploadRow>, StoreError> {
+                let row = sqlx::query("SELECT sha256, content_type, station, qr_status, qr_station, qr_reason FROM uploads WHERE sha256 = $1")
+                    .bind(sha256)
+                    .fetch_optional(self.reader())
+                    .await?;
+                row.as_ref().map(upload_of).transpose()
+            }
+
+            async fn unlogged(&self) -> Result<Vec<(i64, String, EntryRow)>, StoreError> {
+                let rows = sqlx::query("SELECT t.id AS tid, t.station, e.id, e.kind, e.witness_id, w.name AS witness_name, e.counts, e.origin, e.state, e.created_at FROM transitions t JOIN entries e ON e.id = t.entry_id LEFT JOIN witnesses w ON w.id = e.witness_id WHERE t.subject = 'sheet' AND t.leaf IS NULL AND t.to_state IN ('agreed', 'resolved') ORDER BY t.id")
+                    .fetch_all(self.reader())
+                    .await?;
+                rows.iter()
+                    .map(|r| Ok((r.try_get("tid")?, r.try_get("station")?, entry_of(r)?)))
+                    .collect()
+            }
+
+            async fn last_leaf(&self, station: &str) -> Result<Option<i64>, StoreError> {
+                let row = sqlx::query("SELECT MAX(leaf) AS leaf FROM transitions WHERE station = $1")
+                    .bind(station)
+                    .fetch_one(self.reader())
+                    .await?;
+                Ok(row.try_get("leaf")?)
+            }
+        }
+
+    };
+}
+
+pub(super) use impl_store;
