@@ -86,13 +86,21 @@ fn fraud_stations_are_listed_and_the_sheets_differ_exactly_there() {
     assert_eq!(frauds[0]["kind"], "stuffing");
     assert_eq!(frauds[1]["kind"], "whole-turnout");
     assert_eq!(frauds[2]["kind"], "transfer");
-    // Each fraud's stations are among the altered ones (a whole-percent
-    // target already met leaves a station as it was, and is not listed).
-    for f in frauds {
-        for s in f["stations"].as_array().unwrap() {
-            assert!(listed.contains(s.as_str().unwrap()), "{s}");
-        }
-    }
+    // Every altered station was chosen by a fraud; a chosen station can be
+    // left as it was (a turnout already at a whole percent, a transfer that
+    // rounds to 0 votes), so nearly all, not all, chosen stations differ.
+    let chosen: BTreeSet<String> = frauds
+        .iter()
+        .flat_map(|f| f["stations"].as_array().unwrap().iter())
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    assert!(listed.is_subset(&chosen));
+    assert!(
+        listed.len() * 100 >= chosen.len() * 95,
+        "{} of {}",
+        listed.len(),
+        chosen.len()
+    );
     // The counts truth.json gives "after" are the fraud sheet's (columns:
     // region, region_name, district, station, registered, ballots, null,
     // valid, A, B, C, D), and "before" the clean sheet's.
