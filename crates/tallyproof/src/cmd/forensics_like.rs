@@ -58,6 +58,7 @@ pub fn render(cal: &LikeCalibration, report: &SuiteReport) -> String {
         let p = f.p_value.map_or("-".into(), |p| format!("{p:.4}"));
         let q = f.p_adjusted.map_or("-".into(), |p| format!("{p:.4}"));
         let (rate, ok) = match cal.rate(f.code) {
+            _ if f.p_value.is_none() => ("-".into(), "n/a (a listing, no p-value)".into()),
             Some(t) => (
                 format!("{} of {} ({})", t.rejections, t.runs, pct(t.rate)),
                 if t.calibrated { "yes" } else { "NO" }.to_string(),
