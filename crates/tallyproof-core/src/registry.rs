@@ -492,25 +492,7 @@ impl StationIndex {
     }
 }
 
-/// A fast non-cryptographic hash of a station id or unit code (FxHash's
-/// multiply-rotate over 8-byte words, the length mixed in, a SplitMix64
-/// finish so that the low bits spread).
-fn hash_id(b: &[u8]) -> u64 {
-    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-    let mut h = (b.len() as u64).wrapping_mul(K);
-    let mut words = b.chunks_exact(8);
-    for w in &mut words {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(w);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(a)).wrapping_mul(K);
-    }
-    let mut a = [0u8; 8];
-    a[..words.remainder().len()].copy_from_slice(words.remainder());
-    h = (h.rotate_left(5) ^ u64::from_le_bytes(a)).wrapping_mul(K);
-    h ^= h >> 31;
-    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    h ^ (h >> 29)
-}
+use crate::read::hash_id;
 
 /// [`hash_id`] as a `Hasher`, for the unit codes' map.
 #[derive(Default)]

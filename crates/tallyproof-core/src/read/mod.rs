@@ -39,6 +39,7 @@ mod wide;
 use cuts::*;
 #[allow(unused_imports)]
 use decode::*;
+pub(crate) use duplicates::hash_id;
 #[allow(unused_imports)]
 use duplicates::*;
 #[allow(unused_imports)]
