@@ -46,12 +46,17 @@ pub fn csrf_ok(secret: &[u8; 32], w: &Witness, given: &str) -> bool {
     bool::from(want.as_bytes().ct_eq(given.as_bytes()))
 }
 
-/// The token a request carries: `Authorization: Bearer …`, else the
-/// login cookie.
-fn token_of(parts: &Parts) -> Option<String> {
+/// The token a request carries: `Authorization: Bearer …`, else, when
+/// `cookie` (the HTML pages, whose forms carry a CSRF field), the login
+/// cookie. The JSON API takes the header only, so that no other site's
+/// form can act through a logged-in browser.
+fn token_of(parts: &Parts, cookie: bool) -> Option<String> {
     if let Some(v) = parts.headers.get(axum::http::header::AUTHORIZATION) {
         let v = v.to_str().ok()?;
         return v.strip_prefix("Bearer ").map(|t| t.trim().to_string());
+    }
+    if !cookie {
+        return None;
     }
     for v in parts.headers.get_all(axum::http::header::COOKIE) {
         let Ok(v) = v.to_str() else { continue };
@@ -68,8 +73,8 @@ fn token_of(parts: &Parts) -> Option<String> {
     None
 }
 
-async fn authenticate(parts: &Parts, state: &AppState) -> Result<Witness, ApiError> {
-    let token = token_of(parts).ok_or(ApiError::Unauthorized)?;
+async fn authenticate(parts: &Parts, state: &AppState, cookie: bool) -> Result<Witness, ApiError> {
+    let token = token_of(parts, cookie).ok_or(ApiError::Unauthorized)?;
     if token.len() > 200 {
         return Err(ApiError::Unauthorized);
     }
@@ -87,29 +92,31 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Witness, ApiErr
     }
 }
 
-/// Anyone with a token (witness, reviewer or admin).
+/// Anyone with a token (witness, reviewer or admin) in `Authorization:
+/// Bearer` (the JSON API).
 #[derive(Debug, Clone)]
 pub struct AnyWitness(pub Witness);
 
-/// A reviewer or an admin.
+/// A reviewer or an admin, by `Authorization: Bearer` (the JSON API).
 #[derive(Debug, Clone)]
 pub struct Reviewer(pub Witness);
 
-/// A token if the request has a valid one; pages use it to show forms.
+/// A token if the request has a valid one, in the header or the login
+/// cookie; pages use it to show forms and, with the CSRF field, to act.
 #[derive(Debug, Clone)]
 pub struct MaybeWitness(pub Option<Witness>);
 
 impl FromRequestParts<AppState> for AnyWitness {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Ok(AnyWitness(authenticate(parts, state).await?))
+        Ok(AnyWitness(authenticate(parts, state, false).await?))
     }
 }
 
 impl FromRequestParts<AppState> for Reviewer {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let w = authenticate(parts, state).await?;
+        let w = authenticate(parts, state, false).await?;
         if w.role >= Role::Reviewer {
             Ok(Reviewer(w))
         } else {
@@ -121,7 +128,7 @@ impl FromRequestParts<AppState> for Reviewer {
 impl FromRequestParts<AppState> for MaybeWitness {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        match authenticate(parts, state).await {
+        match authenticate(parts, state, true).await {
             Ok(w) => Ok(MaybeWitness(Some(w))),
             Err(ApiError::Unauthorized) => Ok(MaybeWitness(None)),
             Err(e) => Err(e),

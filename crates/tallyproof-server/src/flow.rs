@@ -321,6 +321,11 @@ mod tests {
         }
     }
 
+    /// One entry of witness 1, waiting for a second.
+    fn waiting(id: i64, kind: SourceKind, a: u64) -> Held {
+        held(id, kind, Some(1), a, EntryState::Submitted)
+    }
+
     fn witness(w: i64, c: &Counts) -> Incoming<'_> {
         Incoming {
             kind: SourceKind::Witness,
@@ -342,13 +347,7 @@ mod tests {
                 ..
             }
         ));
-        let h = [held(
-            7,
-            SourceKind::Witness,
-            Some(1),
-            10,
-            EntryState::Submitted,
-        )];
+        let h = [waiting(7, SourceKind::Witness, 10)];
         let o = on_entry(Some(SheetState::Pending), None, &h, &witness(2, &c)).unwrap();
         assert_eq!(
             o,
@@ -365,13 +364,7 @@ mod tests {
     #[test]
     fn the_same_witness_twice_is_not_two_entries() {
         let c = counts(10);
-        let h = [held(
-            7,
-            SourceKind::Witness,
-            Some(1),
-            10,
-            EntryState::Submitted,
-        )];
+        let h = [waiting(7, SourceKind::Witness, 10)];
         let o = on_entry(Some(SheetState::Pending), None, &h, &witness(1, &c)).unwrap();
         assert!(matches!(
             o,
@@ -400,13 +393,7 @@ mod tests {
     #[test]
     fn a_disagreement_goes_to_review_and_a_decision_resolves_it() {
         let c = counts(12);
-        let h = [held(
-            7,
-            SourceKind::Witness,
-            Some(1),
-            10,
-            EntryState::Submitted,
-        )];
+        let h = [waiting(7, SourceKind::Witness, 10)];
         let o = on_entry(Some(SheetState::Pending), None, &h, &witness(2, &c)).unwrap();
         assert_eq!(
             o,
@@ -430,13 +417,7 @@ mod tests {
     #[test]
     fn a_decoded_qr_and_one_typed_entry_from_the_same_person_agree() {
         let c = counts(10);
-        let h = [held(
-            3,
-            SourceKind::Scan,
-            Some(1),
-            10,
-            EntryState::Submitted,
-        )];
+        let h = [waiting(3, SourceKind::Scan, 10)];
         let o = on_entry(Some(SheetState::Pending), None, &h, &witness(1, &c)).unwrap();
         assert!(matches!(
             o,

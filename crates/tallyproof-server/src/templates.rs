@@ -22,6 +22,26 @@ pub struct Dashboard {
     pub units: Vec<(String, String, String, String, Vec<String>)>,
 }
 
+/// What a station's page shows of its record (`station_body.html`).
+pub struct StationView {
+    pub id: String,
+    /// Its anchor in a bundle page.
+    pub anchor: String,
+    pub place: String,
+    pub status: String,
+    pub status_class: String,
+    pub sources: Vec<String>,
+    pub rows: Vec<(String, String, Vec<String>)>,
+    pub hidden: usize,
+    /// Why it was put in review, when a flag did.
+    pub flags: Vec<String>,
+    /// (link, caption)
+    pub photos: Vec<(String, String)>,
+    pub history: Vec<String>,
+    /// In a static bundle: where its leaf and proof are, and how to check.
+    pub static_proof: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "station.html")]
 pub struct Station {
@@ -30,16 +50,20 @@ pub struct Station {
     pub who: Option<String>,
     pub csrf: String,
     pub station: String,
-    pub place: String,
-    pub status: String,
-    pub status_class: String,
-    pub sources: Vec<String>,
-    pub rows: Vec<(String, String, Vec<String>)>,
-    pub hidden: usize,
-    pub photos: Vec<(String, String)>,
-    pub history: Vec<String>,
+    pub v: StationView,
     /// (index, tree size, proof text, verifier key)
     pub proof: Option<(u64, u64, String, String)>,
+}
+
+/// The stations whose id starts with one prefix, as one static page.
+#[derive(Template)]
+#[template(path = "stations_bundle.html")]
+pub struct StationsBundle {
+    pub title: String,
+    pub election: String,
+    pub who: Option<String>,
+    pub csrf: String,
+    pub stations: Vec<StationView>,
 }
 
 #[derive(Template)]
@@ -93,8 +117,25 @@ pub struct Receipt {
     pub sheet: String,
 }
 
+#[derive(Template)]
+#[template(path = "photo.html")]
+pub struct Photo {
+    pub title: String,
+    pub election: String,
+    pub who: Option<String>,
+    pub csrf: String,
+    pub sha256: String,
+    pub station: String,
+    pub status_class: String,
+    /// Whether the QR code was read (or is being read).
+    pub read: bool,
+    pub lines: Vec<String>,
+}
+
 pub struct ReviewItem {
     pub station: String,
+    /// Why it was flagged, when it was.
+    pub flags: Vec<String>,
     pub photos: Vec<String>,
     pub headers: Vec<String>,
     /// (figure, values per entry, whether they differ)

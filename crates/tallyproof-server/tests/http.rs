@@ -393,3 +393,107 @@ async fn photos_are_sniffed_and_stored_by_hash(t: common::TestApp) {
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 both!(uploads, photos_are_sniffed_and_stored_by_hash);
+
+/// A multipart upload of `bytes` for `station` by `token`.
+fn upload(token: &str, station: &str, bytes: &[u8]) -> Request<Body> {
+    let boundary = "b0undary";
+    let mut b = Vec::new();
+    b.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"station\"\r\n\r\n{station}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"sheet.png\"\r\nContent-Type: image/png\r\n\r\n").as_bytes());
+    b.extend_from_slice(bytes);
+    b.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    Request::builder()
+        .method("POST")
+        .uri("/api/v1/uploads")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(b))
+        .unwrap()
+}
+
+async fn the_same_photo_for_two_stations_puts_both_in_review(t: common::TestApp) {
+    // 01-001 counts (two witnesses agree); 01-002 has no entry yet.
+    t.enter(&t.witness1, "01-001", 60, 30).await;
+    let (_, v) = t.enter(&t.witness2, "01-001", 60, 30).await;
+    assert_eq!(v["sheet"], "agreed");
+    let mut png = Vec::new();
+    let img = image::RgbImage::from_fn(48, 48, |x, y| image::Rgb([(x * 5) as u8, (y * 5) as u8, 7]));
+    img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    use sha2::Digest;
+    let sha = hex::encode(sha2::Sha256::digest(&png));
+    let (s, _, body) = t.call(upload(&t.witness1, "01-001", &png)).await;
+    assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&body));
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["flag"], Value::Null, "a first photo is not flagged");
+    // The same photo again for the same station: nothing to flag.
+    let (_, _, body) = t.call(upload(&t.witness1, "01-001", &png)).await;
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["already_stored"], true);
+    assert_eq!(v["flag"], Value::Null);
+    let (_, st) = t.json("GET", "/api/v1/stations/01-001", None, None).await;
+    assert_eq!(st["status"], "agreed");
+    // Another witness sends it for another station: both go to review.
+    let (s, _, body) = t.call(upload(&t.witness2, "01-002", &png)).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert!(
+        v["flag"].as_str().unwrap().contains("already sent for station 01-001"),
+        "{v}"
+    );
+    let (_, a) = t.json("GET", "/api/v1/stations/01-001", None, None).await;
+    assert_eq!(a["status"], "in-review", "{a}");
+    let reason = a["flags"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("later, for station 01-002"), "{reason}");
+    assert_eq!(a["flags"][0]["sha256"], sha);
+    // The numbers agreed before still count until a reviewer decides.
+    assert_eq!(a["counted"]["options"], json!([60, 30]));
+    let (_, b) = t.json("GET", "/api/v1/stations/01-002", None, None).await;
+    assert_eq!(b["status"], "in-review", "{b}");
+    assert!(
+        b["flags"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("earlier, for station 01-001")
+    );
+    assert_eq!(b["photos"][0]["sha256"], sha, "the photo shows on both");
+    // The reviewer's queue holds both, with the reason and the photo.
+    let (_, q) = t.json("GET", "/api/v1/review", Some(&t.reviewer), None).await;
+    let queued: Vec<&str> = q["queue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["station"].as_str().unwrap())
+        .collect();
+    assert_eq!(queued.len(), 2, "{q}");
+    assert!(queued.contains(&"01-001") && queued.contains(&"01-002"));
+    for x in q["queue"].as_array().unwrap() {
+        assert_eq!(x["flags"].as_array().unwrap().len(), 1, "{x}");
+        assert_eq!(x["photos"][0], sha);
+    }
+    let (_, html) = t.get_html("/review", Some(&t.reviewer)).await;
+    assert!(html.contains("Flagged: the same photo"), "{html}");
+    // A witness's entry for the flagged station waits for the reviewer,
+    // who decides it.
+    let (_, v) = t.enter(&t.witness1, "01-002", 50, 40).await;
+    assert_eq!(v["sheet"], "in-review", "{v}");
+    let id = v["entry"].as_i64().unwrap();
+    let (s, v) = t
+        .json(
+            "POST",
+            "/api/v1/review/01-002",
+            Some(&t.reviewer),
+            Some(json!({"entry": id, "note": "the photo is of 01-001; this entry matches the paper"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, b) = t.json("GET", "/api/v1/stations/01-002", None, None).await;
+    assert_eq!(b["status"], "resolved");
+    assert_eq!(b["counted"]["options"], json!([50, 40]));
+}
+both!(
+    reused_photo,
+    the_same_photo_for_two_stations_puts_both_in_review
+);

@@ -30,9 +30,9 @@ use crate::upload::{QrResult, sniff};
         healthz, totals, station, entries, uploads, upload_status, review, review_decide, image,
         super::pages::dashboard, super::pages::unit, super::pages::station, super::pages::search,
         super::pages::login_form, super::pages::login, super::pages::logout, super::pages::enter_form,
-        super::pages::enter, super::pages::review_page, super::pages::review_decide
+        super::pages::enter, super::pages::review_page, super::pages::review_decide, super::pages::upload
     ),
-    components(schemas(EntryRequest, DecisionRequest)),
+    components(schemas(EntryRequest, DecisionRequest, UploadBody, super::pages::LoginForm, super::pages::CsrfForm, super::pages::DecisionForm)),
     modifiers(&Security)
 )]
 pub struct ApiDoc;
@@ -137,10 +137,6 @@ pub async fn station(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let rec = state.store.record(&id).await?.ok_or(ApiError::NotFound)?;
-    let counted = rec
-        .counted_entry
-        .and_then(|c| rec.entries.iter().find(|e| e.id == c))
-        .map(|e| &e.counts);
     let proof = match state.log.as_ref() {
         Some(log) => log
             .prove(&id)
@@ -156,17 +152,28 @@ pub async fn station(
             })),
         None => None,
     };
-    Ok(Json(json!({
+    Ok(Json(station_json(&state.cfg, &rec, proof)))
+}
+
+/// The public JSON of a station's record, with `proof` as given (the live
+/// proof, or where a static export keeps it).
+pub fn station_json(cfg: &tallyproof_core::Config, rec: &StationRecord, proof: Option<Value>) -> Value {
+    let counted = rec
+        .counted_entry
+        .and_then(|c| rec.entries.iter().find(|e| e.id == c))
+        .map(|e| &e.counts);
+    json!({
         "station": rec.info.id,
         "units": rec.info.units,
         "registered": rec.info.registered,
         "status": rec.sheet.map(SheetState::as_str),
-        "options": state.cfg.options.iter().map(|o| o.key.clone()).collect::<Vec<_>>(),
+        "options": cfg.options.iter().map(|o| o.key.clone()).collect::<Vec<_>>(),
         "counted": counted,
-        "entries": public_entries(&rec),
+        "entries": public_entries(rec),
         "photos": rec.uploads.iter().map(|u| json!({"sha256": u.sha256, "qr": u.qr_status})).collect::<Vec<_>>(),
+        "flags": rec.flags.iter().map(|f| json!({"reason": f.reason, "sha256": f.sha256, "at": crate::rfc3339(f.at)})).collect::<Vec<_>>(),
         "proof": proof,
-    })))
+    })
 }
 
 /// A witness's transcription of one sheet.
@@ -267,14 +274,47 @@ pub async fn submit_typed(
 /// Send a photo of a sheet (multipart: `photo`, and optionally `station`).
 /// Answers whether its QR code was read, within a few seconds; when it was
 /// not, asks for a close-up of the code.
-#[utoipa::path(post, path = "/api/v1/uploads", security(("bearer" = [])), responses((status = 201, description = "stored; qr says whether the code was read"), (status = 401, description = "no valid token"), (status = 413, description = "too large"), (status = 422, description = "not a JPEG or PNG"), (status = 503, description = "the decoder is busy: send again later")))]
+#[utoipa::path(post, path = "/api/v1/uploads", request_body(content = UploadBody, content_type = "multipart/form-data"), security(("bearer" = [])), responses((status = 201, description = "stored; qr says whether the code was read"), (status = 401, description = "no valid token"), (status = 413, description = "too large"), (status = 422, description = "not a JPEG or PNG"), (status = 503, description = "the decoder is busy: send again later")))]
 pub async fn uploads(
     State(state): State<AppState>,
     AnyWitness(w): AnyWitness,
-    mut form: Multipart,
+    form: Multipart,
 ) -> Result<Response, ApiError> {
-    let mut photo: Option<Vec<u8>> = None;
-    let mut station: Option<String> = None;
+    let f = read_upload(form).await?;
+    let v = receive_photo(&state, &w, f.photo, f.station).await?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+/// A photo upload, as the OpenAPI document describes it (multipart).
+#[derive(Debug, ToSchema)]
+pub struct UploadBody {
+    /// The photo: JPEG or PNG bytes.
+    #[schema(value_type = String, format = Binary)]
+    pub photo: Vec<u8>,
+    /// The station it is sent for.
+    pub station: Option<String>,
+    /// The HTML form's CSRF field (`/upload` only).
+    pub csrf: Option<String>,
+}
+
+/// The fields of an upload form.
+pub struct UploadForm {
+    /// The photo's bytes, when sent.
+    pub photo: Option<Vec<u8>>,
+    /// The station it is sent for, when given.
+    pub station: Option<String>,
+    /// The form's CSRF field (the HTML form's), when given.
+    pub csrf: Option<String>,
+}
+
+/// Read a multipart upload: `photo`, `station` and `csrf`; other fields
+/// are skipped.
+pub async fn read_upload(mut form: Multipart) -> Result<UploadForm, ApiError> {
+    let mut f = UploadForm {
+        photo: None,
+        station: None,
+        csrf: None,
+    };
     while let Some(field) = form
         .next_field()
         .await
@@ -285,21 +325,38 @@ pub async fn uploads(
                 let b = field.bytes().await.map_err(|e| {
                     ApiError::TooLarge(format!("the photo could not be read whole: {e}"))
                 })?;
-                photo = Some(b.to_vec());
+                f.photo = Some(b.to_vec());
             }
-            Some("station") => {
+            Some(name @ ("station" | "csrf")) => {
+                let slot = if name == "station" {
+                    &mut f.station
+                } else {
+                    &mut f.csrf
+                };
                 let t = field
                     .text()
                     .await
                     .map_err(|e| ApiError::BadRequest(e.to_string()))?;
                 let t = t.trim().to_string();
                 if !t.is_empty() {
-                    station = Some(t);
+                    *slot = Some(t);
                 }
             }
             _ => {}
         }
     }
+    Ok(f)
+}
+
+/// Sniff, store and decode a photo from `w` for `station`: the answer the
+/// API sends (and the HTML receipt shows), `qr` saying whether the code
+/// was read.
+pub async fn receive_photo(
+    state: &AppState,
+    w: &crate::store::Witness,
+    photo: Option<Vec<u8>>,
+    station: Option<String>,
+) -> Result<Value, ApiError> {
     let bytes = photo.ok_or_else(|| ApiError::field("photo", "no photo field"))?;
     let content_type =
         sniff(&bytes).ok_or_else(|| ApiError::field("photo", "not a JPEG or PNG image"))?;
@@ -329,10 +386,13 @@ pub async fn uploads(
             at: crate::now(),
         })
         .await?;
-    let flag = match &prior {
-        Some(Some(first)) if station.as_ref().is_some_and(|s| s != first) => Some(format!(
-            "this photo was already sent for station {first}: the same image for two stations is flagged for review"
-        )),
+    let flag = match (&prior, &station) {
+        (Some(Some(first)), Some(s)) if s != first => {
+            flag_reused_photo(state, &sha256, first, s, w.id).await?;
+            Some(format!(
+                "this photo was already sent for station {first}: the same image for two stations puts both in review"
+            ))
+        }
         _ => None,
     };
     let qr: Value = if prior.is_some() {
@@ -350,18 +410,37 @@ pub async fn uploads(
             _ => json!({"qr": "pending", "check": format!("/api/v1/uploads/{sha256}")}),
         }
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "sha256": sha256,
-            "content_type": content_type,
-            "station": station,
-            "already_stored": prior.is_some(),
-            "flag": flag,
-            "qr": qr,
-        })),
-    )
-        .into_response())
+    Ok(json!({
+        "sha256": sha256,
+        "content_type": content_type,
+        "station": station,
+        "already_stored": prior.is_some(),
+        "flag": flag,
+        "qr": qr,
+    }))
+}
+
+/// The same photo sent for two stations: both sheets go to review, each
+/// with a reason naming the other.
+async fn flag_reused_photo(
+    state: &AppState,
+    sha256: &str,
+    first: &str,
+    second: &str,
+    by: i64,
+) -> Result<(), ApiError> {
+    let at = crate::now();
+    let short = &sha256[..12];
+    for (station, other, how) in [(first, second, "later"), (second, first, "earlier")] {
+        let reason = format!(
+            "the same photo (sha256 {short}…) was sent for this station and, {how}, for station {other}"
+        );
+        state
+            .store
+            .flag(station, &reason, Some(sha256), Some(by), at)
+            .await?;
+    }
+    Ok(())
 }
 
 fn qr_json(r: &QrResult) -> Value {
@@ -448,6 +527,7 @@ pub async fn review(
                     "state": e.state.as_str(), "counts": e.counts, "received": crate::rfc3339(e.at),
                 })).collect::<Vec<_>>(),
                 "photos": rec.uploads.iter().map(|u| u.sha256.clone()).collect::<Vec<_>>(),
+                "flags": rec.flags.iter().map(|f| json!({"reason": f.reason, "sha256": f.sha256, "by": f.who, "at": crate::rfc3339(f.at)})).collect::<Vec<_>>(),
             }));
         }
     }

@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 use sha2::{Digest, Sha256};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::RequestBodyTimeoutLayer;
+use tower_http::timeout::{RequestBodyDeadlineLayer, RequestBodyTimeoutLayer};
 
 use crate::AppState;
 
@@ -29,6 +29,9 @@ pub const UPLOAD_MAX: usize = 8 * 1024 * 1024;
 pub const BODY_MAX: usize = 64 * 1024;
 /// A body must keep arriving: no gap longer than this.
 pub const BODY_IDLE: Duration = Duration::from_secs(20);
+/// A whole body must arrive within this (a slow upload is cut off): 8 MB
+/// in 120 s is 560 kbit/s, slower than a phone's 3G.
+pub const BODY_DEADLINE: Duration = Duration::from_secs(120);
 
 /// The Content-Security-Policy of every response: nothing but this
 /// origin's own styles, images and forms; no scripts at all.
@@ -46,6 +49,10 @@ pub fn app(state: AppState) -> Router {
         .route("/enter", get(pages::enter_form).post(pages::enter))
         .route("/review", get(pages::review_page))
         .route("/review/{station}", post(pages::review_decide))
+        .route(
+            "/upload",
+            post(pages::upload).layer(DefaultBodyLimit::max(UPLOAD_MAX)),
+        )
         .route("/static/style.css", get(pages::style))
         .route("/images/{sha256}", get(api::image))
         .route("/healthz", get(api::healthz))
@@ -66,6 +73,7 @@ pub fn app(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(UPLOAD_MAX + BODY_MAX))
         .layer(RequestBodyTimeoutLayer::new(BODY_IDLE))
+        .layer(RequestBodyDeadlineLayer::new(BODY_DEADLINE))
         .with_state(state)
 }
 

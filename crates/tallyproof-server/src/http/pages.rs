@@ -318,6 +318,34 @@ pub async fn station(
         .await
         .map_err(|x| e(x.into()))?
         .ok_or_else(|| e(ApiError::NotFound))?;
+    let proof = match state.log.as_ref() {
+        Some(log) => {
+            let p = log
+                .prove(&id)
+                .map_err(|x| e(ApiError::Internal(x.to_string())))?;
+            let (_, _, vkey) = log
+                .head()
+                .map_err(|x| e(ApiError::Internal(x.to_string())))?;
+            p.last()
+                .map(|p| (p.index, p.tree_size, p.to_tlog_proof(), vkey))
+        }
+        None => None,
+    };
+    let (who, csrf) = who(&state, &w);
+    Ok(render(&t::Station {
+        title: format!("Station {id}"),
+        election: state.cfg.election.name.clone(),
+        who,
+        csrf,
+        station: id,
+        v: station_view(&state.cfg, &rec),
+        proof,
+    }))
+}
+
+/// What a station's page shows of its record (also the static export's
+/// station bundles).
+pub(crate) fn station_view(cfg: &tallyproof_core::Config, rec: &crate::store::StationRecord) -> t::StationView {
     let open = matches!(rec.sheet, Some(SheetState::Agreed | SheetState::Resolved));
     let shown: Vec<_> = rec
         .entries
@@ -330,10 +358,10 @@ pub async fn station(
         .and_then(|c| rec.entries.iter().find(|x| x.id == c))
         .map(|x| &x.counts);
     let mut names: Vec<(String, Figure)> = Vec::new();
-    for (k, o) in state.cfg.options.iter().enumerate() {
+    for (k, o) in cfg.options.iter().enumerate() {
         names.push((o.key.clone(), Box::new(move |c| c.options.get(k).copied())));
     }
-    for (k, m) in mapped_extras(&state.cfg).into_iter().enumerate() {
+    for (k, m) in mapped_extras(cfg).into_iter().enumerate() {
         if m {
             names.push((EXTRA_NAMES[k].to_string(), Box::new(move |c| c.extras()[k])));
         }
@@ -385,24 +413,11 @@ pub async fn station(
             )
         }))
         .collect();
-    let proof = match state.log.as_ref() {
-        Some(log) => {
-            let p = log
-                .prove(&id)
-                .map_err(|x| e(ApiError::Internal(x.to_string())))?;
-            let (_, _, vkey) = log
-                .head()
-                .map_err(|x| e(ApiError::Internal(x.to_string())))?;
-            p.last()
-                .map(|p| (p.index, p.tree_size, p.to_tlog_proof(), vkey))
-        }
-        None => None,
-    };
     let place = rec
         .info
         .units
         .iter()
-        .zip(&state.cfg.levels)
+        .zip(&cfg.levels)
         .map(|((c, n), l)| format!("{} {c} {n}", l.key))
         .collect::<Vec<_>>()
         .join(" · ");
@@ -411,27 +426,29 @@ pub async fn station(
         .map_or("no sheet yet", SheetState::label)
         .to_string();
     let status_class = rec.sheet.map_or("none", SheetState::as_str).to_string();
-    let (who, csrf) = who(&state, &w);
-    Ok(render(&t::Station {
-        title: format!("Station {id}"),
-        election: state.cfg.election.name.clone(),
-        who,
-        csrf,
-        station: id,
+    t::StationView {
+        id: rec.info.id.clone(),
+        anchor: crate::export::component(&rec.info.id),
         place,
         status,
         status_class,
         sources,
         rows,
         hidden,
+        flags: rec.flags.iter().map(|f| f.reason.clone()).collect(),
         photos: rec
             .uploads
             .iter()
-            .map(|u| (u.sha256.clone(), u.qr_status.clone()))
+            .map(|u| {
+                (
+                    format!("/images/{}", u.sha256),
+                    format!("sha256 {} · QR code {}", u.sha256, u.qr_status),
+                )
+            })
             .collect(),
         history,
-        proof,
-    }))
+        static_proof: None,
+    }
 }
 
 /// `?q=`.
@@ -521,13 +538,14 @@ pub async fn login_form(State(state): State<AppState>) -> Response {
 }
 
 /// The log-in form's fields.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct LoginForm {
+    /// The token shown when it was made.
     token: String,
 }
 
 /// Log in with a token: it is kept in an HttpOnly, SameSite=Strict cookie.
-#[utoipa::path(post, path = "/login", responses((status = 303, description = "logged in"), (status = 401, description = "unknown token")))]
+#[utoipa::path(post, path = "/login", request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "logged in"), (status = 401, description = "unknown token")))]
 pub async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -566,8 +584,9 @@ pub async fn login(
 }
 
 /// A form with only its CSRF field.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CsrfForm {
+    /// The page's CSRF field.
     csrf: String,
 }
 
@@ -591,7 +610,7 @@ fn need(
 }
 
 /// Log out: the cookie is cleared.
-#[utoipa::path(post, path = "/logout", security(("bearer" = [])), responses((status = 303, description = "logged out"), (status = 401, description = "not logged in")))]
+#[utoipa::path(post, path = "/logout", request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"), security(("bearer" = [])), responses((status = 303, description = "logged out"), (status = 401, description = "not logged in")))]
 pub async fn logout(
     State(state): State<AppState>,
     MaybeWitness(w): MaybeWitness,
@@ -714,6 +733,76 @@ pub async fn enter(
     }
 }
 
+/// Send a photo from the entry page (multipart: `csrf`, `station`,
+/// `photo`): the answer says at once whether its QR code was read and,
+/// when it was not, asks for a close-up of the code.
+#[utoipa::path(post, path = "/upload", request_body(content = crate::http::api::UploadBody, content_type = "multipart/form-data"), security(("bearer" = [])), responses((status = 201, description = "HTML receipt"), (status = 401, description = "not logged in"), (status = 403, description = "CSRF or scope"), (status = 413, description = "too large"), (status = 422, description = "not a JPEG or PNG")))]
+pub async fn upload(
+    State(state): State<AppState>,
+    MaybeWitness(w): MaybeWitness,
+    req: axum::extract::Request,
+) -> PageResult {
+    use axum::extract::FromRequest;
+    let e = err(&state);
+    let headers = req.headers().clone();
+    // Logged in before the body is read; the CSRF field comes with it.
+    let w = need(&state, w, None, &headers)?;
+    let form = axum::extract::Multipart::from_request(req, &state)
+        .await
+        .map_err(|x| e(ApiError::BadRequest(x.body_text())))?;
+    let f = super::api::read_upload(form).await.map_err(&e)?;
+    let w = need(&state, Some(w), Some(f.csrf.as_deref().unwrap_or("")), &headers)?;
+    let station = f.station.clone();
+    let v = super::api::receive_photo(&state, &w, f.photo, f.station)
+        .await
+        .map_err(&e)?;
+    let qr = &v["qr"];
+    let text = |k: &str| qr[k].as_str().unwrap_or_default().to_string();
+    let mut lines = Vec::new();
+    let (status_class, read) = match qr["qr"].as_str() {
+        Some("read") => {
+            lines.push(format!("The QR code was read: it names station {}.", text("station")));
+            match qr["entry"]["sheet"].as_str() {
+                Some(sheet) => lines.push(format!(
+                    "Its numbers were entered as a scan; the sheet is now {}.",
+                    SheetState::parse(sheet).map_or(sheet.to_string(), |s| s.label().to_string())
+                )),
+                None => lines.push(format!("No entry was made from it: {}.", text("problem"))),
+            }
+            ("agreed", true)
+        }
+        Some("pending") => {
+            lines.push("The photo is stored; its QR code is still being read. Look at the station's page in a minute.".into());
+            ("pending", true)
+        }
+        _ => {
+            let reason = text("reason");
+            if !reason.is_empty() {
+                lines.push(format!("Why: {reason}."));
+            }
+            lines.push(format!("The photo is stored, but {}.", crate::upload::ADVICE));
+            ("in-review", false)
+        }
+    };
+    if let Some(flag) = v["flag"].as_str() {
+        lines.push(format!("Flagged: {flag}."));
+    }
+    let (who, csrf) = who(&state, &Some(w));
+    let mut r = render(&t::Photo {
+        title: "Photo received".into(),
+        election: state.cfg.election.name.clone(),
+        who,
+        csrf,
+        sha256: v["sha256"].as_str().unwrap_or_default().to_string(),
+        station: station.unwrap_or_default(),
+        status_class: status_class.into(),
+        read,
+        lines,
+    });
+    *r.status_mut() = StatusCode::CREATED;
+    Ok(r)
+}
+
 /// The review queue, entries side by side with their differences marked.
 #[utoipa::path(get, path = "/review", security(("bearer" = [])), responses((status = 200, description = "HTML"), (status = 401, description = "not logged in"), (status = 403, description = "not a reviewer")))]
 pub async fn review_page(
@@ -784,6 +873,7 @@ pub async fn review_page(
         };
         items.push(t::ReviewItem {
             station: s.clone(),
+            flags: rec.flags.iter().map(|f| f.reason.clone()).collect(),
             photos: rec.uploads.iter().map(|u| u.sha256.clone()).collect(),
             headers: entries.iter().map(label).collect(),
             rows,
@@ -801,15 +891,18 @@ pub async fn review_page(
 }
 
 /// The decision form's fields.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DecisionForm {
+    /// The page's CSRF field.
     csrf: String,
+    /// The entry whose numbers count.
     entry: i64,
+    /// Why.
     note: String,
 }
 
 /// A reviewer's decision from the review page.
-#[utoipa::path(post, path = "/review/{station}", params(("station" = String, Path, description = "station id")), security(("bearer" = [])), responses((status = 303, description = "decided"), (status = 401, description = "not logged in"), (status = 403, description = "not a reviewer, or CSRF"), (status = 409, description = "not in review")))]
+#[utoipa::path(post, path = "/review/{station}", params(("station" = String, Path, description = "station id")), request_body(content = DecisionForm, content_type = "application/x-www-form-urlencoded"), security(("bearer" = [])), responses((status = 303, description = "decided"), (status = 401, description = "not logged in"), (status = 403, description = "not a reviewer, or CSRF"), (status = 409, description = "not in review")))]
 pub async fn review_decide(
     State(state): State<AppState>,
     MaybeWitness(w): MaybeWitness,

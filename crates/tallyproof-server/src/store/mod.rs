@@ -167,6 +167,18 @@ pub struct EntryRow {
     pub at: i64,
 }
 
+impl From<&EntryRow> for crate::flow::Held {
+    fn from(e: &EntryRow) -> Self {
+        crate::flow::Held {
+            id: e.id,
+            kind: e.kind,
+            witness: e.witness,
+            counts: e.counts.clone(),
+            state: e.state,
+        }
+    }
+}
+
 /// One state change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TransitionRow {
@@ -195,6 +207,19 @@ pub struct DecisionRow {
     pub entry: i64,
     /// Why.
     pub note: String,
+    /// Unix seconds.
+    pub at: i64,
+}
+
+/// A flag that put a sheet in review: why, and the photo concerned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FlagRow {
+    /// Why, in words a reviewer reads.
+    pub reason: String,
+    /// The photo concerned, when a photo raised it.
+    pub sha256: Option<String>,
+    /// Who sent what raised it.
+    pub who: Option<String>,
     /// Unix seconds.
     pub at: i64,
 }
@@ -231,8 +256,10 @@ pub struct StationRecord {
     pub transitions: Vec<TransitionRow>,
     /// Decisions, oldest first.
     pub decisions: Vec<DecisionRow>,
-    /// Photos.
+    /// Photos: sent for it, naming it in their QR code, or flagged for it.
     pub uploads: Vec<UploadRow>,
+    /// Flags, oldest first.
+    pub flags: Vec<FlagRow>,
 }
 
 /// The counted numbers of one station.
@@ -305,10 +332,25 @@ pub trait Store: Send + Sync + 'static {
         note: &str,
         at: i64,
     ) -> Result<i64, StoreError>;
+    /// Put the station's sheet in review for `reason` (the same photo,
+    /// `sha256`, sent for two stations), whatever its state: a transition to
+    /// [`SheetState::InReview`] and a flag row, in one transaction. A sheet
+    /// already in review only gains the flag.
+    async fn flag(
+        &self,
+        station: &str,
+        reason: &str,
+        sha256: Option<&str>,
+        who: Option<i64>,
+        at: i64,
+    ) -> Result<(), StoreError>;
     /// Record the log leaf of a transition.
     async fn set_leaf(&self, transition: i64, leaf: i64) -> Result<(), StoreError>;
     /// Everything about one station.
     async fn record(&self, id: &str) -> Result<Option<StationRecord>, StoreError>;
+    /// Everything about each of `ids` that is known, in the order given:
+    /// a few queries per 500 stations (the static export).
+    async fn records_of(&self, ids: &[String]) -> Result<Vec<StationRecord>, StoreError>;
     /// Stations in review, oldest change first, at most `limit`.
     async fn review_queue(&self, limit: i64) -> Result<Vec<String>, StoreError>;
     /// Every station whose sheet has counted numbers.

@@ -26,13 +26,19 @@ impl PgStore {
     }
 
     fn migrator(&self) -> Migrator {
-        Migrator::with_migrations(vec![Migration::new(
-            1,
-            "init".into(),
-            MigrationType::Simple,
-            SqlStr::from_static(include_str!("../../migrations/postgres/0001_init.sql")),
-            false,
-        )])
+        let m = |version, name: &str, sql| {
+            Migration::new(
+                version,
+                name.to_string().into(),
+                MigrationType::Simple,
+                SqlStr::from_static(sql),
+                false,
+            )
+        };
+        Migrator::with_migrations(vec![
+            m(1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
+            m(2, "flags", include_str!("../../migrations/postgres/0002_flags.sql")),
+        ])
     }
 }
 

@@ -16,6 +16,10 @@ pub(super) fn to_json<T: serde::Serialize>(v: &T) -> Result<String, super::Store
     serde_json::to_string(v).map_err(|e| super::StoreError::Corrupt(e.to_string()))
 }
 
+/// Stations read by one query of [`super::Store::records_of`]: well under
+/// the bound parameters SQLite (32,766) and PostgreSQL (65,535) allow.
+pub(super) const RECORDS_PER_QUERY: usize = 500;
+
 /// A count as stored (`i64`); counts above `i64::MAX` do not pass validation.
 pub(super) fn count_in(v: Option<u64>) -> Option<i64> {
     v.and_then(|x| i64::try_from(x).ok())
@@ -28,10 +32,10 @@ macro_rules! impl_store {
         use tallyproof_core::sheet::{Counts, SourceKind};
 
         use crate::flow::{self, EntryState, Held, Incoming, Outcome, SheetState};
-        use crate::store::sql::{count_in, json, to_json};
+        use crate::store::sql::{RECORDS_PER_QUERY, count_in, json, to_json};
         use crate::store::{
-            Counted, DecisionRow, EntryRow, NewEntry, NewUpload, Receipt, Role, StationInfo,
-            StationRecord, Store, StoreError, TransitionRow, UploadRow, Witness,
+            Counted, DecisionRow, EntryRow, FlagRow, NewEntry, NewUpload, Receipt, Role,
+            StationInfo, StationRecord, Store, StoreError, TransitionRow, UploadRow, Witness,
         };
 
         fn station_of(row: &<$db as sqlx::Database>::Row) -> Result<StationInfo, StoreError> {
@@ -65,6 +69,87 @@ macro_rules! impl_store {
 
         fn sheet_state(s: &str) -> Result<SheetState, StoreError> {
             SheetState::parse(s).ok_or_else(|| StoreError::Corrupt(format!("sheet state {s:?}")))
+        }
+
+        /// One state change, as a `transitions` row: `(subject, entry, from,
+        /// to)` at `at` by `who`. Returns the row's id.
+        async fn transition(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            station: &str,
+            (subject, entry, from, to): (&str, Option<i64>, Option<&str>, &str),
+            who: Option<i64>,
+            at: i64,
+        ) -> Result<i64, StoreError> {
+            let row = sqlx::query("INSERT INTO transitions (station, subject, entry_id, from_state, to_state, who, at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+                .bind(station)
+                .bind(subject)
+                .bind(entry)
+                .bind(from)
+                .bind(to)
+                .bind(who)
+                .bind(at)
+                .fetch_one(&mut **tx)
+                .await?;
+            Ok(row.try_get("id")?)
+        }
+
+        /// The record of `station` among `recs`.
+        fn of(
+            recs: &mut std::collections::HashMap<String, StationRecord>,
+            station: String,
+        ) -> Result<&mut StationRecord, StoreError> {
+            recs.get_mut(&station)
+                .ok_or_else(|| StoreError::Corrupt(format!("a row of unknown station {station:?}")))
+        }
+
+        /// Bump the version every change moves (caches, ETags), then commit.
+        async fn bump_and_commit(mut tx: sqlx::Transaction<'static, $db>) -> Result<(), StoreError> {
+            sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'version'")
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        }
+
+        /// Whether `station` is known, inside `tx`.
+        async fn known(tx: &mut sqlx::Transaction<'static, $db>, station: &str) -> Result<(), StoreError> {
+            let row = sqlx::query("SELECT id FROM stations WHERE id = $1")
+                .bind(station)
+                .fetch_optional(&mut **tx)
+                .await?;
+            match row {
+                Some(_) => Ok(()),
+                None => Err(StoreError::UnknownStation(station.to_string())),
+            }
+        }
+
+        /// The station's sheet row (made `pending` if it has none), locked
+        /// for the transaction (PostgreSQL's row lock; SQLite's write
+        /// lock): two writes of one station run one after the other.
+        /// Returns its state, its counted entry and how many entries the
+        /// station has.
+        async fn lock_sheet(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            station: &str,
+            at: i64,
+        ) -> Result<(String, Option<i64>, i64), StoreError> {
+            sqlx::query("INSERT INTO sheets (station, state, updated_at) VALUES ($1, 'pending', $2) ON CONFLICT (station) DO NOTHING")
+                .bind(station)
+                .bind(at)
+                .execute(&mut **tx)
+                .await?;
+            let sheet = sqlx::query(
+                "UPDATE sheets SET updated_at = updated_at WHERE station = $1 RETURNING state, counted_entry",
+            )
+            .bind(station)
+            .fetch_one(&mut **tx)
+            .await?;
+            let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM entries WHERE station = $1")
+                .bind(station)
+                .fetch_one(&mut **tx)
+                .await?
+                .try_get("n")?;
+            Ok((sheet.try_get("state")?, sheet.try_get("counted_entry")?, n))
         }
 
         fn upload_of(row: &<$db as sqlx::Database>::Row) -> Result<UploadRow, StoreError> {
@@ -169,10 +254,7 @@ macro_rules! impl_store {
                         }
                     }
                 }
-                sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'version'")
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
+                bump_and_commit(tx).await?;
                 Ok(new)
             }
 
@@ -213,32 +295,8 @@ macro_rules! impl_store {
             async fn submit(&self, e: NewEntry) -> Result<Receipt, StoreError> {
                 let station = e.sheet.station.clone();
                 let mut tx = self.writer().begin().await?;
-                let known = sqlx::query("SELECT id FROM stations WHERE id = $1")
-                    .bind(&station)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if known.is_none() {
-                    return Err(StoreError::UnknownStation(station));
-                }
-                // Take the station's row lock first (PostgreSQL) or the
-                // write lock (SQLite): two entries of one station run one
-                // after the other.
-                sqlx::query("INSERT INTO sheets (station, state, updated_at) VALUES ($1, 'pending', $2) ON CONFLICT (station) DO NOTHING")
-                    .bind(&station)
-                    .bind(e.at)
-                    .execute(&mut *tx)
-                    .await?;
-                let sheet = sqlx::query(
-                    "UPDATE sheets SET updated_at = updated_at WHERE station = $1 RETURNING state, counted_entry",
-                )
-                .bind(&station)
-                .fetch_one(&mut *tx)
-                .await?;
-                let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM entries WHERE station = $1")
-                    .bind(&station)
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get("n")?;
+                known(&mut tx, &station).await?;
+                let (state_text, counted_id, n) = lock_sheet(&mut tx, &station, e.at).await?;
                 if let (Some(w), Some(key)) = (e.witness, e.idempotency_key.as_deref()) {
                     let prior = sqlx::query(
                         "SELECT e.id, e.state, s.state AS sheet_state FROM entries e JOIN sheets s ON s.station = e.station WHERE e.witness_id = $1 AND e.idempotency_key = $2",
@@ -262,9 +320,13 @@ macro_rules! impl_store {
                         });
                     }
                 }
-                let state_text: String = sheet.try_get("state")?;
-                let before = if n == 0 { None } else { Some(sheet_state(&state_text)?) };
-                let counted_id: Option<i64> = sheet.try_get("counted_entry")?;
+                // No entry and still pending: a new sheet. A sheet flagged
+                // before its first entry is in review.
+                let before = if n == 0 && state_text == SheetState::Pending.as_str() {
+                    None
+                } else {
+                    Some(sheet_state(&state_text)?)
+                };
                 let rows = sqlx::query(
                     "SELECT e.id, e.kind, e.witness_id, CAST(NULL AS TEXT) AS witness_name, e.counts, e.origin, e.state, e.created_at FROM entries e WHERE e.station = $1 ORDER BY e.id",
                 )
@@ -275,16 +337,7 @@ macro_rules! impl_store {
                 let counted = counted_id
                     .and_then(|c| entries.iter().find(|x| x.id == c))
                     .map(|x| x.counts.clone());
-                let held: Vec<Held> = entries
-                    .iter()
-                    .map(|x| Held {
-                        id: x.id,
-                        kind: x.kind,
-                        witness: x.witness,
-                        counts: x.counts.clone(),
-                        state: x.state,
-                    })
-                    .collect();
+                let held: Vec<Held> = entries.iter().map(Held::from).collect();
                 let incoming = Incoming {
                     kind: e.sheet.origin.kind,
                     witness: e.witness,
@@ -321,48 +374,22 @@ macro_rules! impl_store {
                 .fetch_one(&mut *tx)
                 .await?;
                 let id: i64 = row.try_get("id")?;
-                let transition = "INSERT INTO transitions (station, subject, entry_id, from_state, to_state, who, at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
-                sqlx::query(transition)
-                    .bind(&station)
-                    .bind("entry")
-                    .bind(id)
-                    .bind(None::<String>)
-                    .bind(entry_state.as_str())
-                    .bind(e.witness)
-                    .bind(e.at)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                transition(&mut tx, &station, ("entry", Some(id), None, entry_state.as_str()), e.witness, e.at).await?;
                 for (other, st) in &others {
                     sqlx::query("UPDATE entries SET state = $2 WHERE id = $1 AND state = 'submitted'")
                         .bind(other)
                         .bind(st.as_str())
                         .execute(&mut *tx)
                         .await?;
-                    sqlx::query(transition)
-                        .bind(&station)
-                        .bind("entry")
-                        .bind(other)
-                        .bind(Some(EntryState::Submitted.as_str()))
-                        .bind(st.as_str())
-                        .bind(e.witness)
-                        .bind(e.at)
-                        .fetch_one(&mut *tx)
-                        .await?;
+                    let change = ("entry", Some(*other), Some(EntryState::Submitted.as_str()), st.as_str());
+                    transition(&mut tx, &station, change, e.witness, e.at).await?;
                 }
                 let mut counted_transition = None;
                 if from != Some(to) || counts_now {
-                    let t = sqlx::query(transition)
-                        .bind(&station)
-                        .bind("sheet")
-                        .bind(id)
-                        .bind(from.map(SheetState::as_str))
-                        .bind(to.as_str())
-                        .bind(e.witness)
-                        .bind(e.at)
-                        .fetch_one(&mut *tx)
-                        .await?;
+                    let change = ("sheet", Some(id), from.map(SheetState::as_str), to.as_str());
+                    let t = transition(&mut tx, &station, change, e.witness, e.at).await?;
                     if counts_now {
-                        counted_transition = Some(t.try_get("id")?);
+                        counted_transition = Some(t);
                     }
                 }
                 sqlx::query(
@@ -375,10 +402,7 @@ macro_rules! impl_store {
                 .bind(e.at)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'version'")
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
+                bump_and_commit(tx).await?;
                 Ok(Receipt {
                     entry: id,
                     entry_state,
@@ -425,15 +449,8 @@ macro_rules! impl_store {
                     .bind(at)
                     .execute(&mut *tx)
                     .await?;
-                let t = sqlx::query("INSERT INTO transitions (station, subject, entry_id, from_state, to_state, who, at) VALUES ($1, 'sheet', $2, $3, $4, $5, $6) RETURNING id")
-                    .bind(station)
-                    .bind(entry)
-                    .bind(before.map(SheetState::as_str))
-                    .bind(to.as_str())
-                    .bind(reviewer)
-                    .bind(at)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                let change = ("sheet", Some(entry), before.map(SheetState::as_str), to.as_str());
+                let t = transition(&mut tx, station, change, Some(reviewer), at).await?;
                 sqlx::query("UPDATE sheets SET state = $2, counted_entry = $3, updated_at = $4 WHERE station = $1")
                     .bind(station)
                     .bind(to.as_str())
@@ -441,11 +458,42 @@ macro_rules! impl_store {
                     .bind(at)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'version'")
+                bump_and_commit(tx).await?;
+                Ok(t)
+            }
+
+            async fn flag(
+                &self,
+                station: &str,
+                reason: &str,
+                sha256: Option<&str>,
+                who: Option<i64>,
+                at: i64,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.writer().begin().await?;
+                known(&mut tx, station).await?;
+                let (state, _, n) = lock_sheet(&mut tx, station, at).await?;
+                let state = sheet_state(&state)?;
+                sqlx::query("INSERT INTO flags (station, reason, sha256, who, at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(station)
+                    .bind(reason)
+                    .bind(sha256)
+                    .bind(who)
+                    .bind(at)
                     .execute(&mut *tx)
                     .await?;
-                tx.commit().await?;
-                Ok(t.try_get("id")?)
+                if state != SheetState::InReview {
+                    let to = state.go(SheetState::InReview)?;
+                    let from = (n > 0 || state != SheetState::Pending).then_some(state.as_str());
+                    transition(&mut tx, station, ("sheet", None, from, to.as_str()), who, at).await?;
+                    sqlx::query("UPDATE sheets SET state = $2, updated_at = $3 WHERE station = $1")
+                        .bind(station)
+                        .bind(to.as_str())
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                bump_and_commit(tx).await
             }
 
             async fn set_leaf(&self, transition: i64, leaf: i64) -> Result<(), StoreError> {
@@ -458,31 +506,48 @@ macro_rules! impl_store {
             }
 
             async fn record(&self, id: &str) -> Result<Option<StationRecord>, StoreError> {
-                let Some(info) = self.station(id).await? else { return Ok(None) };
-                let sheet = sqlx::query("SELECT state, counted_entry FROM sheets WHERE station = $1")
-                    .bind(id)
-                    .fetch_optional(self.reader())
-                    .await?;
-                let (sheet, counted_entry) = match sheet {
-                    Some(r) => (
-                        Some(sheet_state(&r.try_get::<String, _>("state")?)?),
-                        r.try_get("counted_entry")?,
-                    ),
-                    None => (None, None),
-                };
-                let rows = sqlx::query("SELECT e.id, e.kind, e.witness_id, w.name AS witness_name, e.counts, e.origin, e.state, e.created_at FROM entries e LEFT JOIN witnesses w ON w.id = e.witness_id WHERE e.station = $1 ORDER BY e.id")
-                    .bind(id)
-                    .fetch_all(self.reader())
-                    .await?;
-                let entries = rows.iter().map(entry_of).collect::<Result<Vec<_>, _>>()?;
-                let rows = sqlx::query("SELECT t.subject, t.entry_id, t.from_state, t.to_state, w.name, t.at, t.leaf FROM transitions t LEFT JOIN witnesses w ON w.id = t.who WHERE t.station = $1 ORDER BY t.id")
-                    .bind(id)
-                    .fetch_all(self.reader())
-                    .await?;
-                let transitions = rows
-                    .iter()
-                    .map(|r| {
-                        Ok(TransitionRow {
+                Ok(self.records_of(&[id.to_string()]).await?.pop())
+            }
+
+            async fn records_of(&self, ids: &[String]) -> Result<Vec<StationRecord>, StoreError> {
+                use std::collections::HashMap;
+                let mut out = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(RECORDS_PER_QUERY) {
+                    let list = (1..=chunk.len())
+                        .map(|i| format!("${i}"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let all = |sql: String| {
+                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.replace("(…)", &format!("({list})"))));
+                        for id in chunk {
+                            q = q.bind(id);
+                        }
+                        q.fetch_all(self.reader())
+                    };
+                    let mut recs: HashMap<String, StationRecord> = HashMap::new();
+                    for r in all("SELECT id, units, registered FROM stations WHERE id IN (…)".into()).await? {
+                        let info = station_of(&r)?;
+                        recs.insert(info.id.clone(), StationRecord {
+                            info,
+                            sheet: None,
+                            counted_entry: None,
+                            entries: Vec::new(),
+                            transitions: Vec::new(),
+                            decisions: Vec::new(),
+                            uploads: Vec::new(),
+                            flags: Vec::new(),
+                        });
+                    }
+                    for r in all("SELECT station, state, counted_entry FROM sheets WHERE station IN (…)".into()).await? {
+                        let rec = of(&mut recs, r.try_get("station")?)?;
+                        rec.sheet = Some(sheet_state(&r.try_get::<String, _>("state")?)?);
+                        rec.counted_entry = r.try_get("counted_entry")?;
+                    }
+                    for r in all("SELECT e.station, e.id, e.kind, e.witness_id, w.name AS witness_name, e.counts, e.origin, e.state, e.created_at FROM entries e LEFT JOIN witnesses w ON w.id = e.witness_id WHERE e.station IN (…) ORDER BY e.id".into()).await? {
+                        of(&mut recs, r.try_get("station")?)?.entries.push(entry_of(&r)?);
+                    }
+                    for r in all("SELECT t.station, t.subject, t.entry_id, t.from_state, t.to_state, w.name, t.at, t.leaf FROM transitions t LEFT JOIN witnesses w ON w.id = t.who WHERE t.station IN (…) ORDER BY t.id".into()).await? {
+                        of(&mut recs, r.try_get("station")?)?.transitions.push(TransitionRow {
                             subject: r.try_get("subject")?,
                             entry: r.try_get("entry_id")?,
                             from: r.try_get("from_state")?,
@@ -490,38 +555,40 @@ macro_rules! impl_store {
                             who: r.try_get("name")?,
                             at: r.try_get("at")?,
                             leaf: r.try_get("leaf")?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-                let rows = sqlx::query("SELECT w.name, d.entry_id, d.note, d.at FROM decisions d JOIN witnesses w ON w.id = d.reviewer WHERE d.station = $1 ORDER BY d.id")
-                    .bind(id)
-                    .fetch_all(self.reader())
-                    .await?;
-                let decisions = rows
-                    .iter()
-                    .map(|r| {
-                        Ok(DecisionRow {
+                        });
+                    }
+                    for r in all("SELECT d.station, w.name, d.entry_id, d.note, d.at FROM decisions d JOIN witnesses w ON w.id = d.reviewer WHERE d.station IN (…) ORDER BY d.id".into()).await? {
+                        of(&mut recs, r.try_get("station")?)?.decisions.push(DecisionRow {
                             reviewer: r.try_get("name")?,
                             entry: r.try_get("entry_id")?,
                             note: r.try_get("note")?,
                             at: r.try_get("at")?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-                let rows = sqlx::query("SELECT sha256, content_type, station, qr_status, qr_station, qr_reason FROM uploads WHERE station = $1 OR qr_station = $1 ORDER BY at")
-                    .bind(id)
-                    .fetch_all(self.reader())
-                    .await?;
-                let uploads = rows.iter().map(upload_of).collect::<Result<Vec<_>, _>>()?;
-                Ok(Some(StationRecord {
-                    info,
-                    sheet,
-                    counted_entry,
-                    entries,
-                    transitions,
-                    decisions,
-                    uploads,
-                }))
+                        });
+                    }
+                    // A photo belongs to the station it was sent for, the one
+                    // its QR code names, and any a flag names.
+                    let photos = "SELECT u.station AS for_station, u.sha256, u.content_type, u.station, u.qr_status, u.qr_station, u.qr_reason, u.at FROM uploads u WHERE u.station IN (…) \
+                        UNION ALL SELECT u.qr_station AS for_station, u.sha256, u.content_type, u.station, u.qr_status, u.qr_station, u.qr_reason, u.at FROM uploads u WHERE u.qr_station IN (…) \
+                        UNION ALL SELECT f.station AS for_station, u.sha256, u.content_type, u.station, u.qr_status, u.qr_station, u.qr_reason, u.at FROM flags f JOIN uploads u ON u.sha256 = f.sha256 WHERE f.station IN (…) \
+                        ORDER BY at, sha256";
+                    for r in all(photos.into()).await? {
+                        let u = upload_of(&r)?;
+                        let rec = of(&mut recs, r.try_get("for_station")?)?;
+                        if !rec.uploads.iter().any(|x| x.sha256 == u.sha256) {
+                            rec.uploads.push(u);
+                        }
+                    }
+                    for r in all("SELECT f.station, f.reason, f.sha256, w.name, f.at FROM flags f LEFT JOIN witnesses w ON w.id = f.who WHERE f.station IN (…) ORDER BY f.id".into()).await? {
+                        of(&mut recs, r.try_get("station")?)?.flags.push(FlagRow {
+                            reason: r.try_get("reason")?,
+                            sha256: r.try_get("sha256")?,
+                            who: r.try_get("name")?,
+                            at: r.try_get("at")?,
+                        });
+                    }
+                    out.extend(chunk.iter().filter_map(|id| recs.remove(id)));
+                }
+                Ok(out)
             }
 
             async fn review_queue(&self, limit: i64) -> Result<Vec<String>, StoreError> {
