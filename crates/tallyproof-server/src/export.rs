@@ -181,8 +181,9 @@ pub async fn export(state: &AppState, out: &Path) -> Result<SiteReport, ApiError
                 log.export(out)
                     .map_err(|e| ApiError::Internal(e.to_string()))?,
             );
-            let bytes = std::fs::read(out.join(tallyproof_ledger::INDEX_PATH))
-                .map_err(|e| ApiError::Internal(format!("{}: {e}", tallyproof_ledger::INDEX_PATH)))?;
+            let bytes = std::fs::read(out.join(tallyproof_ledger::INDEX_PATH)).map_err(|e| {
+                ApiError::Internal(format!("{}: {e}", tallyproof_ledger::INDEX_PATH))
+            })?;
             Some(
                 tallyproof_ledger::StationIndex::parse(&bytes)
                     .map_err(|e| ApiError::Internal(e.to_string()))?,
@@ -195,7 +196,11 @@ pub async fn export(state: &AppState, out: &Path) -> Result<SiteReport, ApiError
     let mut start = 0;
     while start < ids.len() {
         let p = prefix_of(&ids[start], n);
-        let end = start + ids[start..].iter().take_while(|id| prefix_of(id, n) == p).count();
+        let end = start
+            + ids[start..]
+                .iter()
+                .take_while(|id| prefix_of(id, n) == p)
+                .count();
         let group = &ids[start..end];
         let recs = state.store.records_of(group).await?;
         let mut bundle: BTreeMap<String, Value> = BTreeMap::new();
@@ -204,7 +209,10 @@ pub async fn export(state: &AppState, out: &Path) -> Result<SiteReport, ApiError
             let row = index.as_ref().and_then(|ix| ix.find(&rec.info.id));
             let leaf = rec.transitions.iter().filter_map(|t| t.leaf).max();
             let proof = row.map(|r| json!({"log_bundle": r.file, "leaf": leaf}));
-            bundle.insert(rec.info.id.clone(), api::station_json(&state.cfg, rec, proof));
+            bundle.insert(
+                rec.info.id.clone(),
+                api::station_json(&state.cfg, rec, proof),
+            );
             let mut v = pages::station_view(&state.cfg, rec);
             v.photos = rec
                 .uploads
@@ -249,9 +257,18 @@ pub async fn export(state: &AppState, out: &Path) -> Result<SiteReport, ApiError
             csrf: String::new(),
             stations: views,
         };
-        write(out, &format!("lookup/{name}.html"), &static_links(&render(&page)?, n))?;
+        write(
+            out,
+            &format!("lookup/{name}.html"),
+            &static_links(&render(&page)?, n),
+        )?;
         rep.pages += 1;
-        lookup.push((format!("/lookup/{}.html", url_path(&name)), first, last, group.len()));
+        lookup.push((
+            format!("/lookup/{}.html", url_path(&name)),
+            first,
+            last,
+            group.len(),
+        ));
         start = end;
     }
     write(
@@ -268,12 +285,21 @@ pub async fn export(state: &AppState, out: &Path) -> Result<SiteReport, ApiError
             "{} stations, on pages by the first {n} characters of their id: open the page whose range holds your station's id, and find it there (its address is /lookup/<the first {n} characters>.html#<id>).",
             tallyproof_core::thousands(ids.len() as u64)
         )],
-        headers: vec!["stations".into(), "first".into(), "last".into(), "count".into()],
+        headers: vec![
+            "stations".into(),
+            "first".into(),
+            "last".into(),
+            "count".into(),
+        ],
         rows: lookup
             .into_iter()
             .map(|(href, first, last, k)| {
                 let label = format!("{first} … {last}");
-                (href, label, vec![first, last, tallyproof_core::thousands(k as u64)])
+                (
+                    href,
+                    label,
+                    vec![first, last, tallyproof_core::thousands(k as u64)],
+                )
             })
             .collect(),
     };
@@ -311,7 +337,11 @@ fn prefix_of(id: &str, n: usize) -> &str {
 
 /// A photo's file in the site: its SHA-256 and the extension of its type.
 fn image_file(sha256: &str, content_type: &str) -> String {
-    let ext = if content_type == "image/png" { "png" } else { "jpg" };
+    let ext = if content_type == "image/png" {
+        "png"
+    } else {
+        "jpg"
+    };
     format!("{sha256}.{ext}")
 }
 

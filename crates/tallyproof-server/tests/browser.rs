@@ -53,7 +53,7 @@ fn start_driver(bin: &Path) -> Driver {
         .local_addr()
         .unwrap()
         .port();
-    let child = Command::new(bin)
+    let mut child = Command::new(bin)
         .arg(format!("--port={port}"))
         .arg("--allowed-ips=127.0.0.1")
         .stdout(Stdio::null())
@@ -67,6 +67,8 @@ fn start_driver(bin: &Path) -> Driver {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("chromedriver did not listen on port {port}");
 }
 
@@ -112,17 +114,34 @@ impl Shots {
     }
 }
 
+/// The text of the first element `css` selects once `want` accepts it
+/// (a click that loads a page returns before the page is there), within
+/// ten seconds.
+async fn wait_for(c: &Client, css: &str, want: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut last = None;
+    loop {
+        if let Ok(el) = c.find(Locator::Css(css)).await
+            && let Ok(t) = el.text().await
+        {
+            if want(&t) {
+                return t;
+            }
+            last = Some(t);
+        }
+        if std::time::Instant::now() > deadline {
+            panic!(
+                "{css} on {:?} never became what was awaited (last: {last:?})",
+                c.current_url().await
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The text of the first element `css` selects.
 async fn text(c: &Client, css: &str) -> String {
-    let found = c
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
-        .await;
-    match found {
-        Ok(el) => el.text().await.unwrap(),
-        Err(e) => panic!("no {css} on {:?}: {e}", c.current_url().await),
-    }
+    wait_for(c, css, |_| true).await
 }
 
 async fn type_into(c: &Client, css: &str, value: &str) {
@@ -140,7 +159,7 @@ async fn login(c: &Client, base: &str, token: &str) {
         .click()
         .await
         .unwrap();
-    assert_eq!(text(c, "h1").await, "Enter a tally sheet");
+    wait_for(c, "h1", |t| t == "Enter a tally sheet").await;
 }
 
 async fn logout(c: &Client) {
@@ -150,13 +169,7 @@ async fn logout(c: &Client) {
         .click()
         .await
         .unwrap();
-    text(c, "h1").await;
-    assert!(
-        c.find(Locator::Css("header nav a[href='/login']"))
-            .await
-            .is_ok(),
-        "logged out"
-    );
+    wait_for(c, "header nav", |t| t.contains("Witness log-in")).await;
 }
 
 /// Type a sheet (A, B, registered 100, valid A + B) into the entry form and
@@ -174,7 +187,7 @@ async fn enter(c: &Client, base: &str, station: &str, a: u64, b: u64) -> String 
         .click()
         .await
         .unwrap();
-    assert_eq!(text(c, "h1").await, "Received");
+    wait_for(c, "h1", |t| t == "Received").await;
     text(c, "p.status").await
 }
 
@@ -191,10 +204,10 @@ async fn dashboard_coverage(c: &Client, base: &str) -> String {
 /// The station page's status and the "Counted" cell of option A.
 async fn station_page(c: &Client, base: &str, id: &str) -> (String, String) {
     c.goto(&format!("{base}/stations/{id}")).await.unwrap();
-    assert_eq!(text(c, "h1").await, format!("Station {id}"));
+    wait_for(c, "h1", |t| t == format!("Station {id}")).await;
     let status = text(c, "p.status strong").await;
     let row = text(c, "main table tbody tr:first-child").await;
-    (status, row)
+    (status, row.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -242,8 +255,14 @@ async fn witnesses_agree_disagree_and_a_reviewer_decides_in_the_browser() {
         .click()
         .await
         .unwrap();
-    assert_eq!(text(&c, "h1").await, "Station 01-003");
-    assert!(c.current_url().await.unwrap().path().ends_with("/stations/01-003"));
+    wait_for(&c, "h1", |t| t == "Station 01-003").await;
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/stations/01-003")
+    );
     assert_eq!(text(&c, "p.status strong").await, "no sheet yet");
     shots.take(&c, "02-lookup").await;
 
@@ -319,8 +338,8 @@ async fn witnesses_agree_disagree_and_a_reviewer_decides_in_the_browser() {
         .click()
         .await
         .unwrap();
-    assert_eq!(text(&c, "h1").await, "Review queue");
-    assert_eq!(text(&c, "main p").await, "Nothing to review.");
+    wait_for(&c, "h1", |t| t == "Review queue").await;
+    wait_for(&c, "main p", |t| t == "Nothing to review.").await;
     shots.take(&c, "10-review-done").await;
     let (status, row) = station_page(&c, &base, "02-002").await;
     assert_eq!(status, "resolved by a reviewer");

@@ -71,16 +71,23 @@ async fn the_exported_site_verifies_and_finds_every_station() {
     assert!(finder.contains("href=\"/lookup/all.html\""), "{finder}");
     let page = std::fs::read_to_string(site.path().join("lookup/all.html")).unwrap();
     for st in ["01-001", "01-002", "01-003", "02-001", "02-002"] {
-        assert!(page.contains(&format!("<section class=\"station\" id=\"{st}\">")), "{st}");
+        assert!(
+            page.contains(&format!("<section class=\"station\" id=\"{st}\">")),
+            "{st}"
+        );
     }
     assert!(page.contains("resolved by a reviewer"));
     assert!(page.contains("pending a second entry"));
-    assert!(!page.contains("action=\"/search\""), "no live search on a static page");
+    assert!(
+        !page.contains("action=\"/search\""),
+        "no live search on a static page"
+    );
     // Blind entry holds in the export too: 02-002's single entry has no
     // numbers in the JSON.
-    let bundle: Value =
-        serde_json::from_slice(&std::fs::read(site.path().join("api/v1/stations/all.json")).unwrap())
-            .unwrap();
+    let bundle: Value = serde_json::from_slice(
+        &std::fs::read(site.path().join("api/v1/stations/all.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(bundle["02-002"]["entries"][0]["counts"], Value::Null);
     assert_eq!(bundle["01-001"]["counted"]["options"], json!([60, 30]));
     assert_eq!(bundle["01-001"]["proof"]["log_bundle"], "stations/0.json");
@@ -99,7 +106,10 @@ async fn the_exported_site_verifies_and_finds_every_station() {
         .iter()
         .map(|p| format!("/{}", p.strip_prefix(site.path()).unwrap().display()))
         .collect();
-    for p in all.iter().filter(|p| p.extension().is_some_and(|e| e == "html")) {
+    for p in all
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "html"))
+    {
         let html = std::fs::read_to_string(p).unwrap();
         for part in html.split("href=\"").skip(1) {
             let href = &part[..part.find('"').unwrap()];
@@ -112,7 +122,11 @@ async fn the_exported_site_verifies_and_finds_every_station() {
             } else {
                 path.to_string()
             };
-            assert!(rel.contains(&file), "{} links to {href}, not in the site", p.display());
+            assert!(
+                rel.contains(&file),
+                "{} links to {href}, not in the site",
+                p.display()
+            );
         }
     }
 

@@ -419,7 +419,8 @@ async fn the_same_photo_for_two_stations_puts_both_in_review(t: common::TestApp)
     let (_, v) = t.enter(&t.witness2, "01-001", 60, 30).await;
     assert_eq!(v["sheet"], "agreed");
     let mut png = Vec::new();
-    let img = image::RgbImage::from_fn(48, 48, |x, y| image::Rgb([(x * 5) as u8, (y * 5) as u8, 7]));
+    let img =
+        image::RgbImage::from_fn(48, 48, |x, y| image::Rgb([(x * 5) as u8, (y * 5) as u8, 7]));
     img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .unwrap();
     use sha2::Digest;
@@ -440,7 +441,10 @@ async fn the_same_photo_for_two_stations_puts_both_in_review(t: common::TestApp)
     assert_eq!(s, StatusCode::CREATED);
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert!(
-        v["flag"].as_str().unwrap().contains("already sent for station 01-001"),
+        v["flag"]
+            .as_str()
+            .unwrap()
+            .contains("already sent for station 01-001"),
         "{v}"
     );
     let (_, a) = t.json("GET", "/api/v1/stations/01-001", None, None).await;
@@ -460,7 +464,9 @@ async fn the_same_photo_for_two_stations_puts_both_in_review(t: common::TestApp)
     );
     assert_eq!(b["photos"][0]["sha256"], sha, "the photo shows on both");
     // The reviewer's queue holds both, with the reason and the photo.
-    let (_, q) = t.json("GET", "/api/v1/review", Some(&t.reviewer), None).await;
+    let (_, q) = t
+        .json("GET", "/api/v1/review", Some(&t.reviewer), None)
+        .await;
     let queued: Vec<&str> = q["queue"]
         .as_array()
         .unwrap()
@@ -496,4 +502,35 @@ async fn the_same_photo_for_two_stations_puts_both_in_review(t: common::TestApp)
 both!(
     reused_photo,
     the_same_photo_for_two_stations_puts_both_in_review
+);
+
+async fn the_api_takes_a_bearer_token_not_the_login_cookie(t: common::TestApp) {
+    // A logged-in browser's cookie does not act on the JSON API: another
+    // site's form could send it there without the pages' CSRF field.
+    let body = json!({"station": "01-001", "fields": {"A": "1", "B": "2", "registered": "100", "valid": "3"}});
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/v1/entries")
+        .header(header::COOKIE, format!("tp_token={}", t.witness1))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let (s, _, _) = t.call(req).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // The same token as a Bearer header is accepted.
+    let (s, _) = t
+        .json("POST", "/api/v1/entries", Some(&t.witness1), Some(body))
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    // And the cookie still opens the pages.
+    let (s, html) = t.get_html("/enter", Some(&t.witness1)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("action=\"/upload\""),
+        "the photo form posts to the page route"
+    );
+}
+both!(
+    bearer_only_api,
+    the_api_takes_a_bearer_token_not_the_login_cookie
 );

@@ -157,7 +157,11 @@ pub async fn station(
 
 /// The public JSON of a station's record, with `proof` as given (the live
 /// proof, or where a static export keeps it).
-pub fn station_json(cfg: &tallyproof_core::Config, rec: &StationRecord, proof: Option<Value>) -> Value {
+pub fn station_json(
+    cfg: &tallyproof_core::Config,
+    rec: &StationRecord,
+    proof: Option<Value>,
+) -> Value {
     let counted = rec
         .counted_entry
         .and_then(|c| rec.entries.iter().find(|e| e.id == c))

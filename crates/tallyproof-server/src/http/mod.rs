@@ -106,9 +106,11 @@ async fn headers_and_etag(req: Request, next: Next) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    // Not no-referrer: under it Chromium sends `Origin: null` with a
+    // form's POST, which the same-origin check must refuse.
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if !is_get || res.status() != StatusCode::OK {

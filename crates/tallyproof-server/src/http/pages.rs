@@ -345,7 +345,10 @@ pub async fn station(
 
 /// What a station's page shows of its record (also the static export's
 /// station bundles).
-pub(crate) fn station_view(cfg: &tallyproof_core::Config, rec: &crate::store::StationRecord) -> t::StationView {
+pub(crate) fn station_view(
+    cfg: &tallyproof_core::Config,
+    rec: &crate::store::StationRecord,
+) -> t::StationView {
     let open = matches!(rec.sheet, Some(SheetState::Agreed | SheetState::Resolved));
     let shown: Vec<_> = rec
         .entries
@@ -751,7 +754,12 @@ pub async fn upload(
         .await
         .map_err(|x| e(ApiError::BadRequest(x.body_text())))?;
     let f = super::api::read_upload(form).await.map_err(&e)?;
-    let w = need(&state, Some(w), Some(f.csrf.as_deref().unwrap_or("")), &headers)?;
+    let w = need(
+        &state,
+        Some(w),
+        Some(f.csrf.as_deref().unwrap_or("")),
+        &headers,
+    )?;
     let station = f.station.clone();
     let v = super::api::receive_photo(&state, &w, f.photo, f.station)
         .await
@@ -761,7 +769,10 @@ pub async fn upload(
     let mut lines = Vec::new();
     let (status_class, read) = match qr["qr"].as_str() {
         Some("read") => {
-            lines.push(format!("The QR code was read: it names station {}.", text("station")));
+            lines.push(format!(
+                "The QR code was read: it names station {}.",
+                text("station")
+            ));
             match qr["entry"]["sheet"].as_str() {
                 Some(sheet) => lines.push(format!(
                     "Its numbers were entered as a scan; the sheet is now {}.",
@@ -780,7 +791,10 @@ pub async fn upload(
             if !reason.is_empty() {
                 lines.push(format!("Why: {reason}."));
             }
-            lines.push(format!("The photo is stored, but {}.", crate::upload::ADVICE));
+            lines.push(format!(
+                "The photo is stored, but {}.",
+                crate::upload::ADVICE
+            ));
             ("in-review", false)
         }
     };
@@ -875,7 +889,18 @@ pub async fn review_page(
             station: s.clone(),
             flags: rec.flags.iter().map(|f| f.reason.clone()).collect(),
             photos: rec.uploads.iter().map(|u| u.sha256.clone()).collect(),
-            headers: entries.iter().map(label).collect(),
+            // Short headers, so that two entries fit side by side on a phone.
+            headers: entries
+                .iter()
+                .map(|x| {
+                    let by = x.witness_name.clone().or_else(|| x.origin.file.clone());
+                    match (x.kind, by) {
+                        (SourceKind::Witness, Some(b)) => format!("#{} {b}", x.id),
+                        (k, Some(b)) => format!("#{} {} {b}", x.id, k.as_str()),
+                        (k, None) => format!("#{} {}", x.id, k.as_str()),
+                    }
+                })
+                .collect(),
             rows,
             entries: entries.iter().map(|x| (x.id, label(x))).collect(),
         });

@@ -1,8 +1,8 @@
 //! PostgreSQL, for a team that already runs one or wants several servers.
 
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::Postgres;
+use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::{Postgres, SqlStr};
 
 /// The PostgreSQL store.
 #[derive(Debug, Clone)]
@@ -26,18 +26,15 @@ impl PgStore {
     }
 
     fn migrator(&self) -> Migrator {
-        let m = |version, name: &str, sql| {
-            Migration::new(
-                version,
-                name.to_string().into(),
-                MigrationType::Simple,
-                SqlStr::from_static(sql),
-                false,
-            )
-        };
-        Migrator::with_migrations(vec![
-            m(1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
-            m(2, "flags", include_str!("../../migrations/postgres/0002_flags.sql")),
+        super::sql::migrator(&[
+            (
+                "init",
+                include_str!("../../migrations/postgres/0001_init.sql"),
+            ),
+            (
+                "flags",
+                include_str!("../../migrations/postgres/0002_flags.sql"),
+            ),
         ])
     }
 }

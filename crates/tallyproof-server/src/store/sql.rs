@@ -16,6 +16,26 @@ pub(super) fn to_json<T: serde::Serialize>(v: &T) -> Result<String, super::Store
     serde_json::to_string(v).map_err(|e| super::StoreError::Corrupt(e.to_string()))
 }
 
+/// The migrations, numbered from 1 in the order given: (name, SQL).
+pub(super) fn migrator(steps: &[(&'static str, &'static str)]) -> sqlx::migrate::Migrator {
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+    Migrator::with_migrations(
+        steps
+            .iter()
+            .zip(1..)
+            .map(|(&(name, sql), version)| {
+                Migration::new(
+                    version,
+                    name.into(),
+                    MigrationType::Simple,
+                    sqlx::SqlStr::from_static(sql),
+                    false,
+                )
+            })
+            .collect(),
+    )
+}
+
 /// Stations read by one query of [`super::Store::records_of`]: well under
 /// the bound parameters SQLite (32,766) and PostgreSQL (65,535) allow.
 pub(super) const RECORDS_PER_QUERY: usize = 500;

@@ -5,11 +5,11 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::Sqlite;
+use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{SqlStr, Sqlite};
 
 /// The SQLite store.
 #[derive(Debug, Clone)]
@@ -49,18 +49,15 @@ impl SqliteStore {
     }
 
     fn migrator(&self) -> Migrator {
-        let m = |version, name: &str, sql| {
-            Migration::new(
-                version,
-                name.to_string().into(),
-                MigrationType::Simple,
-                SqlStr::from_static(sql),
-                false,
-            )
-        };
-        Migrator::with_migrations(vec![
-            m(1, "init", include_str!("../../migrations/sqlite/0001_init.sql")),
-            m(2, "flags", include_str!("../../migrations/sqlite/0002_flags.sql")),
+        super::sql::migrator(&[
+            (
+                "init",
+                include_str!("../../migrations/sqlite/0001_init.sql"),
+            ),
+            (
+                "flags",
+                include_str!("../../migrations/sqlite/0002_flags.sql"),
+            ),
         ])
     }
 }

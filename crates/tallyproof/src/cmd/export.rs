@@ -1,6 +1,8 @@
 //! `tallyproof export`: the public site as static files for any web server
-//! or CDN: the dashboard and every unit's page (HTML), the totals and every
-//! station bundled by id prefix (JSON), and the signed log's tiles.
+//! or CDN: the dashboard and every unit's page (HTML), every station's page
+//! and JSON bundled by id prefix (`lookup/<prefix>.html#<id>`,
+//! `api/v1/stations/<prefix>.json`), the photos, and the signed log's tiles
+//! and station bundles, which `tallyproof log verify --site SITE` checks.
 //!
 //!   tallyproof export --db sqlite:tally.db --config C [--registry R]
 //!                     [--log DIR] [--announcement A…] --out SITE
@@ -73,13 +75,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&rep)?);
     } else {
         println!("wrote {}:", args.out.display());
-        println!("  {} HTML pages", int(rep.pages));
+        println!(
+            "  {} HTML pages (stations at lookup/<prefix>.html#<id>, listed in lookup/index.html)",
+            int(rep.pages)
+        );
         println!(
             "  {} JSON files ({} stations, bundled by the first {} characters of their id)",
             int(rep.json),
             int(rep.stations),
             rep.prefix_len
         );
+        if rep.images > 0 {
+            println!("  {} photos under images/", int(rep.images));
+        }
         match rep.log_size {
             Some(n) => println!(
                 "  the signed log's tiles and checkpoint ({} leaves)",
