@@ -45,6 +45,12 @@ impl<'a> Originals<'a> {
             Text::Memory(t) => p.offset.min(t.len() as u64),
             Text::File { skip, .. } => p.offset + skip,
         };
+        if let (Some(keys), Text::Memory(t)) = (&header.json, text) {
+            reread_json(keys, header.names.len(), t, from as usize, &mut self.rec)?;
+            let mut id = String::new();
+            build_id(&header.cols.id, &self.rec, &cfg.station.separator, &mut id);
+            return (id == station).then(|| record_strings(&self.rec));
+        }
         let rdr = slot.get_or_insert_with(|| {
             let r: Box<dyn ReadSeek + 'a> = match text {
                 Text::Memory(t) => Box::new(std::io::Cursor::new(t.as_slice())),

@@ -220,36 +220,10 @@ fn read_inputs(
         let filtered_before = ds.filtered;
         progress.start_file(&name, text.len() as u64);
         let is_jsonl = is_json_lines(&name);
-        let mut json_lines = None;
-        let (text, header) = if is_jsonl {
-            let j = jsonl_to_csv(cfg, &name, &text)?;
-            for (line, message, raw) in j.errors {
-                ds.quarantine.push(Quarantined {
-                    source: Provenance {
-                        file: file_index,
-                        line,
-                        offset: u64::MAX,
-                    },
-                    station: None,
-                    reasons: vec![Reason {
-                        rule: Rule::FieldCount,
-                        severity: Severity::Error,
-                        message: format!("not a JSON object: {message}"),
-                    }],
-                    record: vec![raw],
-                    more: Vec::new(),
-                });
-            }
-            json_lines = Some(j.lines);
-            ds.origins.extend(
-                j.origins
-                    .into_iter()
-                    .map(|(line, o)| ((file_index, line), o)),
-            );
-            (j.csv, j.header)
+        let header = if is_jsonl {
+            json_header(cfg, &name)?
         } else {
-            let header = read_header(cfg, &name, &text)?;
-            (text, header)
+            read_header(cfg, &name, &text)?
         };
         ds.files.push(SourceFile {
             path: name.clone(),
@@ -263,28 +237,18 @@ fn read_inputs(
             gzip,
             warnings,
         });
-        let rows = match cfg.input.shape {
-            Shape::Wide => read_wide(cfg, &mut ds, file_index, &text, &header, progress)?,
-            Shape::Long => read_long(cfg, &mut ds, file_index, &text, &header, progress)?,
+        let rows = match (cfg.input.shape, is_jsonl) {
+            (Shape::Wide, false) => read_wide(cfg, &mut ds, file_index, &text, &header, progress)?,
+            (Shape::Long, false) => read_long(cfg, &mut ds, file_index, &text, &header, progress)?,
+            (Shape::Wide, true) => {
+                read_json_wide(cfg, &mut ds, file_index, &text, &header, progress)?
+            }
+            (Shape::Long, true) => {
+                read_json_long(cfg, &mut ds, file_index, &text, &header, progress)?
+            }
         };
         ds.files[file_index as usize].rows = rows;
         ds.files[file_index as usize].filtered = ds.filtered - filtered_before;
-        if let Some(map) = json_lines {
-            // CSV line n (the header is line 1) is JSON line map[n - 2].
-            let fix = |p: &mut Provenance| {
-                if p.file == file_index && p.offset != u64::MAX {
-                    p.line = map.get(p.line as usize - 2).copied().unwrap_or(p.line);
-                }
-            };
-            ds.sheets.source.iter_mut().for_each(fix);
-            ds.quarantine.iter_mut().for_each(|q| fix(&mut q.source));
-            ds.missing.iter_mut().for_each(|m| fix(&mut m.source));
-            ds.files[file_index as usize].rows += ds
-                .quarantine
-                .iter()
-                .filter(|q| q.source.file == file_index && q.source.offset == u64::MAX)
-                .count() as u64;
-        }
         buffers.push((Text::Memory(text), header));
     }
     resolve_duplicates(cfg, &mut ds, &buffers);

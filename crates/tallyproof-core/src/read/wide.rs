@@ -23,6 +23,19 @@ pub(crate) struct Chunk {
 }
 
 impl Chunk {
+    /// An empty chunk for rows of this config's shape.
+    pub(crate) fn new(cfg: &Config, nlevels: usize, noptions: usize) -> Chunk {
+        Chunk {
+            sheets: Sheets::with_shape(nlevels, noptions, present(cfg)),
+            units: vec![Units::default(); nlevels],
+            flags: Vec::new(),
+            quarantine: Vec::new(),
+            missing: Vec::new(),
+            rows: 0,
+            filtered: 0,
+        }
+    }
+
     /// Store an accepted sheet and its warnings.
     pub(crate) fn accept(
         &mut self,
@@ -332,13 +345,7 @@ pub(crate) fn parse_chunk_with(
         rows: 0,
         filtered: 0,
     };
-    let mut st = RowState {
-        id: String::new(),
-        code: String::new(),
-        geo: vec![0u32; nlevels],
-        last_raw: vec![Vec::new(); nlevels],
-        options: Vec::with_capacity(cols.options.len()),
-    };
+    let mut st = RowState::new(nlevels, cols.options.len());
     if plain_ok && is_plain(slice, header) {
         parse_plain(ctx, slice, base_offset, first_line, &mut st, &mut out);
         return out;
@@ -437,8 +444,19 @@ pub(crate) struct RowState {
     pub(crate) options: Vec<u64>,
 }
 
-/// Check one row (its fields split, its source known) and file it: an
-/// accepted sheet, a station without a sheet, or the quarantine.
+impl RowState {
+    /// Buffers for rows with `nlevels` levels and `noptions` options.
+    pub(crate) fn new(nlevels: usize, noptions: usize) -> RowState {
+        RowState {
+            id: String::new(),
+            code: String::new(),
+            geo: vec![0u32; nlevels],
+            last_raw: vec![Vec::new(); nlevels],
+            options: Vec::with_capacity(noptions),
+        }
+    }
+}
+
 /// Whether a row holds the values `[input] where` asks for: every filter
 /// column (a row too short to have one passes, and fails E001 instead).
 pub(crate) fn passes(filter: &[(usize, Vec<String>)], rec: &impl Fields) -> bool {
@@ -451,6 +469,8 @@ pub(crate) fn passes(filter: &[(usize, Vec<String>)], rec: &impl Fields) -> bool
     })
 }
 
+/// Check one row (its fields split, its source known) and file it: an
+/// accepted sheet, a station without a sheet, or the quarantine.
 pub(crate) fn process_row(
     ctx: &RowCtx<'_>,
     rec: &impl Fields,
