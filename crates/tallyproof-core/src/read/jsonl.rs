@@ -97,7 +97,7 @@ fn config_columns(cfg: &Config) -> Vec<String> {
     {
         spec.columns().iter().for_each(|c| add(c));
     }
-    for (col, _) in &cfg.input.filter {
+    for col in cfg.input.filter.keys() {
         add(col);
     }
     out
@@ -269,15 +269,6 @@ impl<'de> Visitor<'de> for Scalar {
     }
 }
 
-/// What a chunk of lines gave besides its sheets.
-struct JsonChunk {
-    chunk: Chunk,
-    /// Lines that were JSON objects.
-    objects: u64,
-    origins: Vec<(u64, crate::model::RowOrigin)>,
-    seen: Vec<bool>,
-}
-
 /// The quarantine entry of a line that is not a JSON object.
 fn not_an_object(file: u32, line: u64, offset: u64, message: &str, raw: &[u8]) -> Quarantined {
     Quarantined {
@@ -295,7 +286,12 @@ fn not_an_object(file: u32, line: u64, offset: u64, message: &str, raw: &[u8]) -
 
 /// The lines of `text[a..b]` (cut at line ends), each with its line
 /// number and offset: blank lines are skipped.
-fn lines(text: &[u8], a: usize, b: usize, first_line: u64) -> impl Iterator<Item = (u64, usize, &[u8])> {
+fn lines(
+    text: &[u8],
+    a: usize,
+    b: usize,
+    first_line: u64,
+) -> impl Iterator<Item = (u64, usize, &[u8])> {
     let mut at = a;
     let mut line = first_line;
     std::iter::from_fn(move || {
@@ -313,7 +309,90 @@ fn lines(text: &[u8], a: usize, b: usize, first_line: u64) -> impl Iterator<Item
     })
 }
 
-/// Read a JSON Lines text of the wide shape into `ds`: the rows it read.
+/// Parse the JSON lines of `slice` (whole lines; its first byte at
+/// `offset` in the text, on line `first_line`) into a chunk, each line
+/// checked as a wide row.
+pub(crate) fn parse_json_chunk(
+    ctx: &RowCtx<'_>,
+    keys: &JsonKeys,
+    slice: &[u8],
+    offset: u64,
+    first_line: u64,
+) -> Chunk {
+    let nlevels = ctx.cols.levels.len();
+    let mut out = Chunk::new(ctx.cfg, nlevels, ctx.cols.options.len());
+    out.seen = vec![false; ctx.names.len()];
+    let mut st = RowState::new(nlevels, ctx.cols.options.len());
+    let mut parsed = JsonLine::new(keys, ctx.names.len());
+    let mut rec = csv::ByteRecord::new();
+    let file = ctx.file;
+    for (line, at, raw) in lines(slice, 0, slice.len(), first_line) {
+        let at = offset + at as u64;
+        out.rows += 1;
+        if let Err(m) = parsed.parse(raw, &mut rec) {
+            out.quarantine.push(not_an_object(file, line, at, &m, raw));
+            continue;
+        }
+        out.objects += 1;
+        for (s, p) in out.seen.iter_mut().zip(parsed.present()) {
+            *s |= p;
+        }
+        if let Some(o) = parsed.origin() {
+            out.origins.push(((file, line), o));
+        }
+        let source = Provenance {
+            file,
+            line,
+            offset: at,
+        };
+        if let Some(k) = &parsed.twice {
+            out.quarantine.push(Quarantined {
+                source,
+                station: None,
+                reasons: vec![ctx.reason(
+                    Rule::FieldCount,
+                    format!("key {k:?} is given twice in the object"),
+                )],
+                record: vec![String::from_utf8_lossy(raw).into_owned()],
+                more: Vec::new(),
+            });
+            continue;
+        }
+        process_row(ctx, &rec, source, &mut st, &mut out);
+    }
+    out
+}
+
+/// What the chunks of one file saw of its columns: per column whether any
+/// line had it, and how many lines were objects.
+#[derive(Default)]
+pub(crate) struct Seen {
+    columns: Vec<bool>,
+    objects: u64,
+    read: u64,
+}
+
+impl Seen {
+    /// Take a chunk's part before it is merged.
+    pub(crate) fn add(&mut self, c: &mut Chunk) {
+        if self.columns.len() < c.seen.len() {
+            self.columns.resize(c.seen.len(), false);
+        }
+        for (s, p) in self.columns.iter_mut().zip(&c.seen) {
+            *s |= p;
+        }
+        self.objects += c.objects;
+        self.read += c.rows + c.filtered;
+    }
+
+    /// [`check_seen`] on what was seen.
+    pub(crate) fn check(&self, cfg: &Config, name: &str, header: &Header) -> Result<(), Error> {
+        check_seen(cfg, name, header, &self.columns, self.read, self.objects)
+    }
+}
+
+/// Read a JSON Lines text of the wide shape (held in memory) into `ds`:
+/// the rows it read.
 pub(crate) fn read_json_wide(
     cfg: &Config,
     ds: &mut Dataset,
@@ -345,74 +424,19 @@ pub(crate) fn read_json_wide(
         firsts.push(acc);
         acc += e;
     }
-    let nlevels = header.cols.levels.len();
-    let chunks: Vec<JsonChunk> = bounds
+    let mut chunks: Vec<Chunk> = bounds
         .par_iter()
         .zip(firsts.par_iter())
         .map(|(&(a, b), &first)| {
-            let mut out = JsonChunk {
-                chunk: Chunk::new(cfg, nlevels, header.cols.options.len()),
-                origins: Vec::new(),
-                objects: 0,
-                seen: vec![false; header.names.len()],
-            };
-            let mut st = RowState::new(nlevels, header.cols.options.len());
-            let mut parsed = JsonLine::new(keys, header.names.len());
-            let mut rec = csv::ByteRecord::new();
-            for (line, offset, raw) in lines(text, a, b, first) {
-                out.chunk.rows += 1;
-                if let Err(m) = parsed.parse(raw, &mut rec) {
-                    out.chunk
-                        .quarantine
-                        .push(not_an_object(file, line, offset as u64, &m, raw));
-                    continue;
-                }
-                out.objects += 1;
-                for (s, p) in out.seen.iter_mut().zip(parsed.present()) {
-                    *s |= p;
-                }
-                if let Some(o) = parsed.origin() {
-                    out.origins.push((line, o));
-                }
-                let source = Provenance {
-                    file,
-                    line,
-                    offset: offset as u64,
-                };
-                if let Some(k) = &parsed.twice {
-                    out.chunk.quarantine.push(Quarantined {
-                        source,
-                        station: None,
-                        reasons: vec![ctx.reason(
-                            Rule::FieldCount,
-                            format!("key {k:?} is given twice in the object"),
-                        )],
-                        record: vec![String::from_utf8_lossy(raw).into_owned()],
-                        more: Vec::new(),
-                    });
-                    continue;
-                }
-                process_row(&ctx, &rec, source, &mut st, &mut out.chunk);
-            }
+            let c = parse_json_chunk(&ctx, keys, &text[a..b], a as u64, first);
             progress.advance((b - a) as u64);
-            out
+            c
         })
         .collect();
-    let mut seen = vec![false; header.names.len()];
-    let mut parts = Vec::with_capacity(chunks.len());
-    let mut objects = 0;
-    for c in chunks {
-        objects += c.objects;
-        for (s, p) in seen.iter_mut().zip(&c.seen) {
-            *s |= p;
-        }
-        ds.origins
-            .extend(c.origins.into_iter().map(|(line, o)| ((file, line), o)));
-        parts.push(c.chunk);
-    }
-    let read = parts.iter().map(|c| c.rows + c.filtered).sum();
-    check_seen(cfg, &ds.files[file as usize].path, header, &seen, read, objects)?;
-    Ok(merge_chunks(ds, parts))
+    let mut seen = Seen::default();
+    chunks.iter_mut().for_each(|c| seen.add(c));
+    seen.check(cfg, &ds.files[file as usize].path, header)?;
+    Ok(merge_chunks(ds, chunks))
 }
 
 /// A column the config names that no line of the file has is the same
@@ -445,15 +469,13 @@ fn check_seen(
         .filter(|(_, s)| **s)
         .map(|(n, _)| n.clone())
         .collect();
-    resolve(cfg, name, &names)
-        .map(|_| ())
-        .map_err(|e| match e {
-            Error::Input { file, message } => Error::Input {
-                file,
-                message: message.replace("; the header has:", " in any line; the lines have:"),
-            },
-            other => other,
-        })
+    resolve(cfg, name, &names).map(|_| ()).map_err(|e| match e {
+        Error::Input { file, message } => Error::Input {
+            file,
+            message: message.replace("; the header has:", " in any line; the lines have:"),
+        },
+        other => other,
+    })
 }
 
 /// Read a JSON Lines text of the long shape into `ds`: the rows it read.
@@ -488,7 +510,7 @@ pub(crate) fn read_json_long(
                         *s |= p;
                     }
                     if let Some(o) = parsed.origin() {
-                        origins.push((line, o));
+                        origins.push(((file, line), o));
                     }
                     return Some((rec, source));
                 }
@@ -510,8 +532,7 @@ pub(crate) fn read_json_long(
     )?;
     chunk.rows += not_objects;
     chunk.quarantine.extend(bad);
-    ds.origins
-        .extend(origins.into_iter().map(|(line, o)| ((file, line), o)));
+    chunk.origins = origins;
     Ok(merge_chunks(ds, vec![chunk]))
 }
 
@@ -535,7 +556,13 @@ pub(crate) fn line_bounds(text: &[u8], n: usize, min: usize) -> Vec<(usize, usiz
 }
 
 /// Re-read the line at `offset` of a JSON Lines text into `rec`.
-pub(crate) fn reread_json(keys: &JsonKeys, width: usize, text: &[u8], offset: usize, rec: &mut csv::ByteRecord) -> Option<()> {
+pub(crate) fn reread_json(
+    keys: &JsonKeys,
+    width: usize,
+    text: &[u8],
+    offset: usize,
+    rec: &mut csv::ByteRecord,
+) -> Option<()> {
     let rest = text.get(offset..)?;
     let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
     JsonLine::new(keys, width)

@@ -159,6 +159,9 @@ pub(crate) fn group_long(
         missing: Vec::new(),
         rows: 0,
         filtered,
+        origins: Vec::new(),
+        objects: 0,
+        seen: Vec::new(),
     };
     let mut code = String::new();
     let mut options = Vec::with_capacity(n);

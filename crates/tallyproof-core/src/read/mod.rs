@@ -1,11 +1,13 @@
 //! Readers: from sheet files (CSV, gzip CSV, JSON Lines) to a validated
 //! [`Dataset`].
 //!
-//! The CSV path is built for election night: a UTF-8 file (plain or gzip)
-//! streams from disk in blocks cut at record boundaries and parsed in
-//! parallel while the next blocks are read (so a file is never held whole
-//! in memory); other inputs (Windows-1252, JSON Lines, Parquet) are decoded
-//! whole and split into chunks the same way. Counts are parsed from bytes without
+//! The path is built for election night: a UTF-8 file (plain or gzip, CSV
+//! or JSON Lines) streams from disk in blocks cut at record boundaries and
+//! parsed in parallel while the next blocks are read (so a file is never
+//! held whole in memory); other inputs (Windows-1252, Parquet, long files)
+//! are decoded whole and split into chunks the same way. A JSON line is
+//! parsed straight into the fields of the columns the config names and
+//! checked as a CSV row is. Counts are parsed from bytes without
 //! allocating, and accepted sheets are stored columnar. Every row ends in exactly one place: an
 //! accepted sheet, the quarantine (with its reasons), a station listed
 //! without a sheet, or a merge into an identical copy.
@@ -63,7 +65,7 @@ pub const MAX_FIELD: usize = 4096;
 pub trait Progress: Sync {
     /// A file of `bytes` bytes is about to be read: bytes as stored when it
     /// streams from disk (compressed, for gzip), decoded bytes when it is
-    /// decoded whole (Windows-1252, JSON Lines, Parquet, bytes in memory).
+    /// decoded whole (Windows-1252, Parquet, long files, bytes in memory).
     fn start_file(&self, _path: &str, _bytes: u64) {}
     /// `bytes` more bytes of it were read, counted as in `start_file`.
     fn advance(&self, _bytes: u64) {}

@@ -671,7 +671,11 @@ fn json_lines_read_as_their_csv_twin() {
     };
     let shifted: Vec<(u64, Vec<Rule>)> = fates(&c).into_iter().map(|(l, r)| (l - 1, r)).collect();
     assert_eq!(shifted, fates(&j));
-    assert!(j.quarantine.iter().any(|q| q.reasons[0].rule == Rule::Conflict));
+    assert!(
+        j.quarantine
+            .iter()
+            .any(|q| q.reasons[0].rule == Rule::Conflict)
+    );
     // A conflicting copy is shown with the fields of its line, re-read, in
     // the config's order of columns (station, A, B, registered, valid):
     // line 10 is i = 9, station s6 again with A = B = 9 % 97 = 9 % 13 = 9.
@@ -771,4 +775,78 @@ fn line_bounds_cut_after_line_ends() {
             assert_eq!(text[e - 1], b'\n', "cut at {e} (n {n})");
         }
     }
+}
+
+/// JSON Lines on disk stream in blocks: whatever the block size, plain or
+/// gzip, the dataset is the one read from the same bytes in memory, and a
+/// conflicting copy is re-read from the file for its record.
+#[test]
+fn json_lines_stream_from_disk_as_from_memory() {
+    let cfg = corpus_config();
+    let mut json = String::new();
+    for i in 0..3000u32 {
+        let (a, b) = (i % 7, i % 5);
+        let valid = if i % 17 == 0 { a + b + 1 } else { a + b };
+        let id = if i % 500 == 499 { i - 1 } else { i };
+        json.push_str(&format!(
+            "{{\"station\":\"s{id}\",\"registered\":50,\"valid\":{valid},\"A\":{a},\"B\":{b},\"source\":\"scan\",\"qr_payload\":\"q{i}\\\"x\"}}\n"
+        ));
+        if i == 1200 {
+            json.push_str("{\"station\": oops}\n\n");
+        }
+    }
+    let mem = read_bytes(
+        &cfg,
+        "t.jsonl",
+        json.clone().into_bytes(),
+        None,
+        &NoProgress,
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("t.jsonl");
+    std::fs::write(&p, &json).unwrap();
+    let gz = dir.path().join("t.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut enc, json.as_bytes()).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let view = |d: &Dataset| {
+        let sheets: Vec<_> = (0..d.sheets.len())
+            .map(|i| {
+                let s = d.sheet(i);
+                (s.station, s.counts, s.origin.line, s.origin.qr_payload)
+            })
+            .collect();
+        let q: Vec<_> = d
+            .quarantine
+            .iter()
+            .map(|q| (q.source.line, q.reasons[0].rule, q.record.clone()))
+            .collect();
+        (sheets, q, d.rows_read())
+    };
+    let want = view(&mem);
+    assert_eq!(want.2, 3001);
+    assert!(
+        want.1
+            .iter()
+            .any(|q| q.1 == Rule::Conflict && q.2.len() == 5)
+    );
+    // Line 1 (i = 0) does not add up (0 % 17 == 0): sheet 0 is line 2.
+    assert_eq!(mem.sheet(0).origin.qr_payload.as_deref(), Some("q1\"x"));
+    for block in [1, 7, 300, 1 << 20] {
+        for f in [&p, &gz] {
+            let ds = read_files_in_blocks(&cfg, &[f], None, &NoProgress, block).unwrap();
+            assert_eq!(view(&ds), want, "block {block}, {}", f.display());
+        }
+    }
+    // Not UTF-8 half-way, under encoding auto: read whole as Windows-1252.
+    let mut latin = json.into_bytes();
+    latin.extend_from_slice(
+        b"{\"station\":\"Pe\xF1a\",\"registered\":50,\"valid\":3,\"A\":1,\"B\":2}\n",
+    );
+    std::fs::write(&p, &latin).unwrap();
+    let ds = read_files_in_blocks(&cfg, &[&p], None, &NoProgress, 300).unwrap();
+    assert_eq!(ds.files[0].encoding, "windows-1252");
+    assert_eq!(ds.sheet(ds.sheets.len() - 1).station, "Peña");
+    assert_eq!(ds.rows_read(), 3002);
 }

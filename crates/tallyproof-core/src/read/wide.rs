@@ -20,6 +20,12 @@ pub(crate) struct Chunk {
     pub(crate) rows: u64,
     /// Rows left out by `[input] where` (not in `rows`).
     pub(crate) filtered: u64,
+    /// JSON Lines: the provenance lines state of themselves, by (file, line).
+    pub(crate) origins: Vec<((u32, u64), crate::model::RowOrigin)>,
+    /// JSON Lines: lines that were objects, and per column whether any had
+    /// a key for it.
+    pub(crate) objects: u64,
+    pub(crate) seen: Vec<bool>,
 }
 
 impl Chunk {
@@ -33,6 +39,9 @@ impl Chunk {
             missing: Vec::new(),
             rows: 0,
             filtered: 0,
+            origins: Vec::new(),
+            objects: 0,
+            seen: Vec::new(),
         }
     }
 
@@ -344,6 +353,9 @@ pub(crate) fn parse_chunk_with(
         missing: Vec::new(),
         rows: 0,
         filtered: 0,
+        origins: Vec::new(),
+        objects: 0,
+        seen: Vec::new(),
     };
     let mut st = RowState::new(nlevels, cols.options.len());
     if plain_ok && is_plain(slice, header) {
@@ -659,6 +671,7 @@ pub(crate) fn merge_chunk(ds: &mut Dataset, c: Chunk) -> (u64, Sheets) {
     }));
     ds.quarantine.extend(c.quarantine);
     ds.filtered += c.filtered;
+    ds.origins.extend(c.origins);
     ds.missing.extend(c.missing.into_iter().map(|mut m| {
         for (l, g) in m.geo.iter_mut().enumerate() {
             *g = map[l][*g as usize];
