@@ -337,26 +337,12 @@ pub(crate) fn parse_chunk_with(
     // Rows are lines in the usual file: room for them all up front, so that
     // no column is copied as it grows.
     let lines = line_ends + 1;
-    let mut sheets = match spare {
-        Some(mut s) => {
-            s.clear();
-            s
-        }
-        None => Sheets::with_shape(nlevels, cols.options.len(), present(cfg)),
-    };
-    sheets.reserve(lines, slice.len() / ctx.nfields.max(1));
-    let mut out = Chunk {
-        sheets,
-        units: vec![Units::default(); nlevels],
-        flags: Vec::new(),
-        quarantine: Vec::new(),
-        missing: Vec::new(),
-        rows: 0,
-        filtered: 0,
-        origins: Vec::new(),
-        objects: 0,
-        seen: Vec::new(),
-    };
+    let mut out = Chunk::new(cfg, nlevels, cols.options.len());
+    if let Some(mut s) = spare {
+        s.clear();
+        out.sheets = s;
+    }
+    out.sheets.reserve(lines, slice.len() / ctx.nfields.max(1));
     let mut st = RowState::new(nlevels, cols.options.len());
     if plain_ok && is_plain(slice, header) {
         parse_plain(ctx, slice, base_offset, first_line, &mut st, &mut out);
