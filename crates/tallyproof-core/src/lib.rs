@@ -70,7 +70,7 @@ pub use read::read_files_in_blocks;
 pub use read::{NoProgress, Progress, read_bytes, read_files};
 pub use registry::Registry;
 pub use rules::{Rule, Severity};
-pub use tabulate::{Tabulation, tabulate};
+pub use tabulate::{Coverage, Tabulation, coverage, tabulate};
 
 /// An integer with comma thousands separators: 7156462 → "7,156,462", as
 /// every figure is printed for people.

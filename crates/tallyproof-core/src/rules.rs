@@ -59,7 +59,7 @@ rules! {
     /// truncated row whose numbers cannot be trusted column by column); a
     /// quoted field opens and does not close on its line (the line is
     /// quarantined and reading goes on at the next one); a JSON Lines line
-    /// is not a JSON object.
+    /// is not a JSON object, or gives one of the config's columns twice.
     FieldCount = ("E001", "field-count", Error);
     /// A column that builds the station id is empty (after trimming
     /// spaces; the message names it), so the sheet cannot be attributed to

@@ -473,3 +473,52 @@ mod tests {
         }
     }
 }
+
+/// Sheets in hand against the stations known, nationally: what any
+/// analysis of the sheets alone should say first, since it sees only the
+/// stations with a sheet.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    /// Accepted sheets.
+    pub sheets: u64,
+    /// Stations known (registry, config, or the input's own rows without a
+    /// sheet), when known.
+    pub stations_known: Option<u64>,
+    /// Stations known without an accepted sheet, when known.
+    pub without_sheet: Option<u64>,
+    /// Where the stations known come from (see [`Tabulation::denominator`]).
+    pub denominator: String,
+}
+
+impl Coverage {
+    /// One line for people: "91,946 of 94,214 stations have a sheet
+    /// (2,268 without); stations known from …".
+    pub fn line(&self) -> String {
+        match (self.stations_known, self.without_sheet) {
+            (Some(k), Some(w)) => format!(
+                "{} of {} stations have a sheet ({} without); stations known from {}",
+                crate::thousands(self.sheets),
+                crate::thousands(k),
+                crate::thousands(w),
+                self.denominator
+            ),
+            _ => format!(
+                "{} stations have a sheet; how many have none is unknown ({})",
+                crate::thousands(self.sheets),
+                self.denominator
+            ),
+        }
+    }
+}
+
+/// The national [`Coverage`] of a dataset.
+pub fn coverage(cfg: &Config, ds: &Dataset, registry: Option<&Registry>) -> Coverage {
+    let t = tabulate(cfg, ds, registry, None);
+    let u = &t.units[0];
+    Coverage {
+        sheets: u.sheets,
+        stations_known: u.stations_known,
+        without_sheet: u.stations_known.map(|k| k.saturating_sub(u.sheets)),
+        denominator: t.denominator.clone(),
+    }
+}

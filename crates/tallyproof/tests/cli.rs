@@ -301,3 +301,18 @@ fn robustness_venezuela_worst_case_cannot_overturn() {
             .contains("missing at random")
     );
 }
+
+#[test]
+fn a_missing_file_is_named_once_with_its_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = repo().join("tests/coverage/wide.toml");
+    let missing = dir.path().join("nope.csv");
+    let out = run(&["tabulate", "--config", s(&cfg), s(&missing)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("nope.csv").count(), 1, "{err}");
+    // The I/O error's text (e.g. "No such file or directory (os error 2)").
+    let cause = std::io::Error::from(std::io::ErrorKind::NotFound).to_string();
+    let os = err.matches("os error 2").count();
+    assert!(os == 1 || err.matches(&cause).count() == 1, "{err}");
+}

@@ -22,6 +22,8 @@ pub(crate) struct Cuts {
     /// The header's width, for the recovery rule; `None` for the header
     /// itself, read without it.
     pub(crate) nfields: Option<usize>,
+    /// Every line end is a record end (JSON Lines: no quoting rules).
+    pub(crate) lines: bool,
 }
 
 /// How a record read from its start ends.
@@ -42,13 +44,24 @@ impl Cuts {
             delim,
             eol,
             nfields,
+            lines: false,
+        }
+    }
+
+    /// Cuts at every `\n`: the records of JSON Lines.
+    pub(crate) fn lines() -> Cuts {
+        Cuts {
+            delim: b',',
+            eol: b'\n',
+            nfields: None,
+            lines: true,
         }
     }
 
     /// The end of the last line (just after an `eol` byte) at which
     /// reading `buf` from its start (a record start) begins a fresh record.
     pub(crate) fn last(&self, buf: &[u8]) -> Option<usize> {
-        if memchr::memchr(b'"', buf).is_none() {
+        if self.lines || memchr::memchr(b'"', buf).is_none() {
             // No quote: every line end is a record end.
             return memchr::memrchr(self.eol, buf).map(|p| p + 1);
         }

@@ -14,6 +14,8 @@ pub(crate) struct Originals<'a> {
     /// opened again).
     pub(crate) readers: Vec<Option<Option<RowReader<'a>>>>,
     pub(crate) rec: csv::ByteRecord,
+    /// JSON Lines files on disk, opened to re-read lines.
+    pub(crate) raw: Vec<Option<Box<dyn ReadSeek + 'a>>>,
 }
 
 pub(crate) type RowReader<'a> = csv::Reader<Box<dyn ReadSeek + 'a>>;
@@ -28,6 +30,7 @@ impl<'a> Originals<'a> {
             cfg,
             readers: texts.iter().map(|_| None).collect(),
             rec: csv::ByteRecord::new(),
+            raw: texts.iter().map(|_| None).collect(),
         }
     }
 
@@ -45,6 +48,32 @@ impl<'a> Originals<'a> {
             Text::Memory(t) => p.offset.min(t.len() as u64),
             Text::File { skip, .. } => p.offset + skip,
         };
+        if let Some(keys) = &header.json {
+            match text {
+                Text::Memory(t) => {
+                    reread_json(keys, header.names.len(), t, from as usize, &mut self.rec)?
+                }
+                Text::File { path, gzip, .. } => {
+                    let raw = self.raw.get_mut(i)?;
+                    if raw.is_none() {
+                        *raw = Some(if *gzip {
+                            Box::new(stream::GzText::new(path)) as Box<dyn ReadSeek + 'a>
+                        } else {
+                            Box::new(std::fs::File::open(path).ok()?)
+                        });
+                    }
+                    let r = raw.as_mut()?;
+                    r.seek(std::io::SeekFrom::Start(from)).ok()?;
+                    let mut line = Vec::new();
+                    std::io::BufRead::read_until(&mut std::io::BufReader::new(r), b'\n', &mut line)
+                        .ok()?;
+                    reread_json(keys, header.names.len(), &line, 0, &mut self.rec)?
+                }
+            }
+            let mut id = String::new();
+            build_id(&header.cols.id, &self.rec, &cfg.station.separator, &mut id);
+            return (id == station).then(|| record_strings(&self.rec));
+        }
         let rdr = slot.get_or_insert_with(|| {
             let r: Box<dyn ReadSeek + 'a> = match text {
                 Text::Memory(t) => Box::new(std::io::Cursor::new(t.as_slice())),

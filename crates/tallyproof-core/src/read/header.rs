@@ -11,6 +11,8 @@ pub(crate) struct Header {
     /// The terminator used to count lines (`\n`, or `\r` for CR-only files).
     pub(crate) eol: u8,
     pub(crate) cols: Columns,
+    /// For a JSON Lines file: how its keys map to the columns.
+    pub(crate) json: Option<JsonKeys>,
 }
 
 /// Per level: the columns its code is built from, and its name column.
@@ -150,6 +152,7 @@ pub(crate) fn read_header(cfg: &Config, name: &str, text: &[u8]) -> Result<Heade
         body_start,
         eol,
         cols,
+        json: None,
     })
 }
 

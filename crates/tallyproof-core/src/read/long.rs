@@ -18,12 +18,45 @@ pub(crate) fn read_long(
     progress: &dyn Progress,
 ) -> Result<u64, Error> {
     let cols = &header.cols;
-    let (Some(oc), Some(vc)) = (cols.long_option, cols.long_votes) else {
+    if cols.long_option.is_none() || cols.long_votes.is_none() {
         return Ok(0);
-    };
+    }
     let body = &text[header.body_start.min(text.len())..];
     let mut rdr = csv_builder(cfg).from_reader(body);
-    let mut rec = csv::ByteRecord::new();
+    let mut line = 1 + memchr::memchr_iter(header.eol, &text[..header.body_start]).count() as u64;
+    let mut counted = 0usize;
+    let mut next = || {
+        let mut rec = csv::ByteRecord::new();
+        if !rdr.read_byte_record(&mut rec).unwrap_or(false) {
+            return None;
+        }
+        let start = rec.position().map_or(counted, |p| p.byte() as usize);
+        line += memchr::memchr_iter(header.eol, &body[counted..start.max(counted)]).count() as u64;
+        counted = start.max(counted);
+        let source = Provenance {
+            file,
+            line,
+            offset: (header.body_start + start) as u64,
+        };
+        Some((rec, source))
+    };
+    let chunk = group_long(cfg, file, header, &mut next);
+    progress.advance(body.len() as u64);
+    Ok(merge_chunks(ds, vec![chunk]))
+}
+
+/// The rows of a long file, from `next` (each with its place), grouped by
+/// station into one checked sheet each.
+pub(crate) fn group_long(
+    cfg: &Config,
+    file: u32,
+    header: &Header,
+    next: &mut dyn FnMut() -> Option<(csv::ByteRecord, Provenance)>,
+) -> Chunk {
+    let cols = &header.cols;
+    let (Some(oc), Some(vc)) = (cols.long_option, cols.long_votes) else {
+        return Chunk::new(cfg, cols.levels.len(), cfg.options.len());
+    };
     // Slots: the counted options, then the options with a role.
     let all_options: Vec<&crate::config::OptionSpec> =
         cfg.options.iter().chain(&cfg.role_options).collect();
@@ -42,19 +75,9 @@ pub(crate) fn read_long(
     let mut groups: HashMap<String, Group> = HashMap::new();
     let mut bad_rows: Vec<(csv::ByteRecord, Provenance, Vec<Reason>)> = Vec::new();
     let mut id = String::new();
-    let mut line = 1 + memchr::memchr_iter(header.eol, &text[..header.body_start]).count() as u64;
-    let mut counted = 0usize;
     let sev = severities(cfg);
     let reason = |rule: Rule, message: String| sev.reason(rule, message);
-    while rdr.read_byte_record(&mut rec).unwrap_or(false) {
-        let start = rec.position().map_or(counted, |p| p.byte() as usize);
-        line += memchr::memchr_iter(header.eol, &body[counted..start.max(counted)]).count() as u64;
-        counted = start.max(counted);
-        let source = Provenance {
-            file,
-            line,
-            offset: (header.body_start + start) as u64,
-        };
+    while let Some((rec, source)) = next() {
         if !passes(&cols.filter, &rec) {
             filtered += 1;
             continue;
@@ -68,12 +91,12 @@ pub(crate) fn read_long(
                     header.names.len()
                 ),
             );
-            bad_rows.push((rec.clone(), source, vec![r]));
+            bad_rows.push((rec, source, vec![r]));
             continue;
         }
         if let Err(m) = build_station_id(&cols.id, &rec, &cfg.station.separator, &mut id) {
             let r = reason(Rule::MissingStation, m);
-            bad_rows.push((rec.clone(), source, vec![r]));
+            bad_rows.push((rec, source, vec![r]));
             continue;
         }
         let g = groups.entry(id.clone()).or_insert_with(|| {
@@ -86,13 +109,13 @@ pub(crate) fn read_long(
         let opt = field(&rec, oc).trim();
         if !value_of.contains_key(opt) {
             g.problems.push(format!(
-                "line {line}: option {opt:?} is not in the config{}",
+                "line {}: option {opt:?} is not in the config{}",
+                source.line,
                 suggest(opt, value_of.keys().copied())
             ));
         }
-        g.rows.push((rec.clone(), source));
+        g.rows.push((rec, source));
     }
-    progress.advance(body.len() as u64);
     // Assemble each station into a synthetic wide record and check it:
     // the options' votes, the role rows' votes, then the first row.
     let n = cfg.options.len();
@@ -136,6 +159,9 @@ pub(crate) fn read_long(
         missing: Vec::new(),
         rows: 0,
         filtered,
+        origins: Vec::new(),
+        objects: 0,
+        seen: Vec::new(),
     };
     let mut code = String::new();
     let mut options = Vec::with_capacity(n);
@@ -229,5 +255,5 @@ pub(crate) fn read_long(
             more: Vec::new(),
         });
     }
-    Ok(merge_chunks(ds, vec![chunk]))
+    chunk
 }

@@ -1,11 +1,13 @@
 //! Readers: from sheet files (CSV, gzip CSV, JSON Lines) to a validated
 //! [`Dataset`].
 //!
-//! The CSV path is built for election night: a UTF-8 file (plain or gzip)
-//! streams from disk in blocks cut at record boundaries and parsed in
-//! parallel while the next blocks are read (so a file is never held whole
-//! in memory); other inputs (Windows-1252, JSON Lines, Parquet) are decoded
-//! whole and split into chunks the same way. Counts are parsed from bytes without
+//! The path is built for election night: a UTF-8 file (plain or gzip, CSV
+//! or JSON Lines) streams from disk in blocks cut at record boundaries and
+//! parsed in parallel while the next blocks are read (so a file is never
+//! held whole in memory); other inputs (Windows-1252, Parquet, long files)
+//! are decoded whole and split into chunks the same way. A JSON line is
+//! parsed straight into the fields of the columns the config names and
+//! checked as a CSV row is. Counts are parsed from bytes without
 //! allocating, and accepted sheets are stored columnar. Every row ends in exactly one place: an
 //! accepted sheet, the quarantine (with its reasons), a station listed
 //! without a sheet, or a merge into an identical copy.
@@ -63,7 +65,7 @@ pub const MAX_FIELD: usize = 4096;
 pub trait Progress: Sync {
     /// A file of `bytes` bytes is about to be read: bytes as stored when it
     /// streams from disk (compressed, for gzip), decoded bytes when it is
-    /// decoded whole (Windows-1252, JSON Lines, Parquet, bytes in memory).
+    /// decoded whole (Windows-1252, Parquet, long files, bytes in memory).
     fn start_file(&self, _path: &str, _bytes: u64) {}
     /// `bytes` more bytes of it were read, counted as in `start_file`.
     fn advance(&self, _bytes: u64) {}
@@ -220,36 +222,10 @@ fn read_inputs(
         let filtered_before = ds.filtered;
         progress.start_file(&name, text.len() as u64);
         let is_jsonl = is_json_lines(&name);
-        let mut json_lines = None;
-        let (text, header) = if is_jsonl {
-            let j = jsonl_to_csv(cfg, &name, &text)?;
-            for (line, message, raw) in j.errors {
-                ds.quarantine.push(Quarantined {
-                    source: Provenance {
-                        file: file_index,
-                        line,
-                        offset: u64::MAX,
-                    },
-                    station: None,
-                    reasons: vec![Reason {
-                        rule: Rule::FieldCount,
-                        severity: Severity::Error,
-                        message: format!("not a JSON object: {message}"),
-                    }],
-                    record: vec![raw],
-                    more: Vec::new(),
-                });
-            }
-            json_lines = Some(j.lines);
-            ds.origins.extend(
-                j.origins
-                    .into_iter()
-                    .map(|(line, o)| ((file_index, line), o)),
-            );
-            (j.csv, j.header)
+        let header = if is_jsonl {
+            json_header(cfg, &name)?
         } else {
-            let header = read_header(cfg, &name, &text)?;
-            (text, header)
+            read_header(cfg, &name, &text)?
         };
         ds.files.push(SourceFile {
             path: name.clone(),
@@ -263,28 +239,18 @@ fn read_inputs(
             gzip,
             warnings,
         });
-        let rows = match cfg.input.shape {
-            Shape::Wide => read_wide(cfg, &mut ds, file_index, &text, &header, progress)?,
-            Shape::Long => read_long(cfg, &mut ds, file_index, &text, &header, progress)?,
+        let rows = match (cfg.input.shape, is_jsonl) {
+            (Shape::Wide, false) => read_wide(cfg, &mut ds, file_index, &text, &header, progress)?,
+            (Shape::Long, false) => read_long(cfg, &mut ds, file_index, &text, &header, progress)?,
+            (Shape::Wide, true) => {
+                read_json_wide(cfg, &mut ds, file_index, &text, &header, progress)?
+            }
+            (Shape::Long, true) => {
+                read_json_long(cfg, &mut ds, file_index, &text, &header, progress)?
+            }
         };
         ds.files[file_index as usize].rows = rows;
         ds.files[file_index as usize].filtered = ds.filtered - filtered_before;
-        if let Some(map) = json_lines {
-            // CSV line n (the header is line 1) is JSON line map[n - 2].
-            let fix = |p: &mut Provenance| {
-                if p.file == file_index && p.offset != u64::MAX {
-                    p.line = map.get(p.line as usize - 2).copied().unwrap_or(p.line);
-                }
-            };
-            ds.sheets.source.iter_mut().for_each(fix);
-            ds.quarantine.iter_mut().for_each(|q| fix(&mut q.source));
-            ds.missing.iter_mut().for_each(|m| fix(&mut m.source));
-            ds.files[file_index as usize].rows += ds
-                .quarantine
-                .iter()
-                .filter(|q| q.source.file == file_index && q.source.offset == u64::MAX)
-                .count() as u64;
-        }
         buffers.push((Text::Memory(text), header));
     }
     resolve_duplicates(cfg, &mut ds, &buffers);

@@ -1,4 +1,4 @@
-//! Streaming a delimited file from disk: blocks of up to a few MiB are read
+//! Streaming a delimited or JSON Lines file from disk: blocks of up to a few MiB are read
 //! (and decompressed, for gzip) by one thread, cut where a reading from the
 //! start would begin a record (see [`Cuts`]), and parsed in parallel while
 //! the next blocks are read. The file is never held whole in memory, so
@@ -7,8 +7,9 @@
 //! fields are needed (duplicates, registry misses).
 //!
 //! Only the common case streams: a regular file (not a pipe), plain or
-//! gzip-compressed, wide shape, not JSON Lines or Parquet, UTF-8 (declared
-//! or detected) with `\n` line ends. Everything else is read whole and
+//! gzip-compressed, wide shape, delimited text or JSON Lines (not
+//! Parquet), UTF-8 (declared or detected) with `\n` line ends; JSON Lines
+//! are cut at every line end. Everything else is read whole and
 //! decoded as before; a file found not to be UTF-8 half-way, or cut short,
 //! is read again whole, so that the outcome is the same either way.
 
@@ -23,8 +24,8 @@ use flate2::read::MultiGzDecoder;
 use rayon::prelude::*;
 
 use super::{
-    Chunk, Cuts, Header, MAX_HEADER, Place, RowCtx, check_start, is_json_lines, merge_chunk,
-    parse_chunk, read_header, severities,
+    Chunk, Cuts, Header, MAX_HEADER, Place, RowCtx, Seen, check_start, is_json_lines, json_header,
+    merge_chunk, parse_chunk, parse_json_chunk, read_header, severities,
 };
 use crate::config::{Config, Encoding, Shape};
 use crate::error::Error;
@@ -134,8 +135,8 @@ pub(super) fn open(cfg: &Config, name: &str, path: &Path, block: usize) -> Resul
         return Ok(Opened::Whole(all));
     }
     check_start(name, &mut file)?;
+    let json = is_json_lines(name);
     let may_stream = cfg.input.shape == Shape::Wide
-        && !is_json_lines(name)
         && matches!(cfg.input.encoding, Encoding::Utf8 | Encoding::Auto);
     if !may_stream {
         return whole();
@@ -178,7 +179,11 @@ pub(super) fn open(cfg: &Config, name: &str, path: &Path, block: usize) -> Resul
     let mut eof = n < block;
     // The header record must be whole in `head`.
     let delim = cfg.input.delimiter.as_bytes()[0];
-    let header_cut = Cuts::new(delim, b'\n', None);
+    let header_cut = if json {
+        Cuts::lines()
+    } else {
+        Cuts::new(delim, b'\n', None)
+    };
     // Past the header's limit with no record end, the file is read whole
     // no further: read_header refuses it from its first bytes.
     let mut scanned = 0;
@@ -260,6 +265,7 @@ pub(super) enum Streamed {
 
 /// The lengths of a dataset's parts, to take back a file read in part.
 struct Lengths {
+    files: usize,
     sheets: usize,
     flags: usize,
     quarantine: usize,
@@ -271,6 +277,7 @@ struct Lengths {
 impl Lengths {
     fn of(ds: &Dataset) -> Lengths {
         Lengths {
+            files: ds.files.len(),
             sheets: ds.sheets.len(),
             flags: ds.flags.len(),
             quarantine: ds.quarantine.len(),
@@ -286,6 +293,7 @@ impl Lengths {
         ds.quarantine.truncate(self.quarantine);
         ds.missing.truncate(self.missing);
         ds.filtered = self.filtered;
+        ds.origins.retain(|(f, _), _| (*f as usize) < self.files);
         for (u, &n) in ds.units.iter_mut().zip(&self.units) {
             u.truncate(n);
         }
@@ -400,7 +408,13 @@ pub(super) fn read_wide_stream(
     let text0 = &head[skip as usize..];
     // A file whose header cannot be used is read whole, for the error
     // (and its precedence among errors) to be the same either way.
-    let Ok(header) = read_header(cfg, name, text0) else {
+    let json = is_json_lines(name);
+    let header = if json {
+        json_header(cfg, name)
+    } else {
+        read_header(cfg, name, text0)
+    };
+    let Ok(header) = header else {
         return Ok(Streamed::ReadWhole);
     };
     let not_utf8 = |line: u64, offset: u64| -> Result<Streamed, Error> {
@@ -459,14 +473,19 @@ pub(super) fn read_wide_stream(
     let mut bytes = body_start;
     let mut rows = 0;
     let mut bad = None;
+    let mut seen = Seen::default();
     let split_result = std::thread::scope(|s| {
         let reader = s.spawn(|| {
             split(
-                Cuts::new(
-                    cfg.input.delimiter.as_bytes()[0],
-                    b'\n',
-                    Some(header.names.len()),
-                ),
+                if json {
+                    Cuts::lines()
+                } else {
+                    Cuts::new(
+                        cfg.input.delimiter.as_bytes()[0],
+                        b'\n',
+                        Some(header.names.len()),
+                    )
+                },
                 &mut *src,
                 &consumed,
                 pending,
@@ -485,15 +504,18 @@ pub(super) fn read_wide_stream(
                 .par_bridge()
                 .for_each_with((back, done), |(back, done), b| {
                     let out = match std::str::from_utf8(&b.buf) {
-                        Ok(_) => {
-                            let spare = spares.lock().ok().and_then(|mut v| v.pop());
-                            let place = Place {
-                                offset: b.base,
-                                first_line: b.first_line,
-                                line_ends: b.line_ends,
-                            };
-                            Ok(parse_chunk(ctx, &b.buf, place, header, spare))
-                        }
+                        Ok(_) => Ok(match &header.json {
+                            Some(keys) => parse_json_chunk(ctx, keys, &b.buf, b.base, b.first_line),
+                            None => {
+                                let spare = spares.lock().ok().and_then(|mut v| v.pop());
+                                let place = Place {
+                                    offset: b.base,
+                                    first_line: b.first_line,
+                                    line_ends: b.line_ends,
+                                };
+                                parse_chunk(ctx, &b.buf, place, header, spare)
+                            }
+                        }),
                         Err(e) => {
                             abort.store(true, Ordering::Relaxed);
                             let at = e.valid_up_to();
@@ -519,7 +541,8 @@ pub(super) fn read_wide_stream(
             while let Some((len, out)) = waiting.remove(&next) {
                 next += 1;
                 match out {
-                    Ok(c) if bad.is_none() => {
+                    Ok(mut c) if bad.is_none() => {
+                        seen.add(&mut c);
                         bytes += len;
                         let (n, sheets) = merge_chunk(ds, c);
                         rows += n;
@@ -549,6 +572,10 @@ pub(super) fn read_wide_stream(
     if let Some(bad) = bad {
         before.restore(ds);
         return not_utf8(bad.line, bad.offset);
+    }
+    if json && let Err(e) = seen.check(cfg, name, &header) {
+        before.restore(ds);
+        return Err(e);
     }
     ds.files.push(SourceFile {
         path: name.to_string(),

@@ -607,3 +607,246 @@ fn plain_ab() -> Config {
     )
     .unwrap()
 }
+
+/// The same sheets as CSV and as JSON Lines: every line's fate (accepted,
+/// quarantined under which rules, at which line) is the same, over a file
+/// large enough to be cut into several chunks.
+#[test]
+fn json_lines_read_as_their_csv_twin() {
+    let cfg = corpus_config();
+    let mut csv = String::from("station,registered,valid,A,B\n");
+    let mut json = String::new();
+    for i in 0..60_000u32 {
+        let (a, b) = (i % 97, i % 13);
+        let valid = if i % 101 == 0 { a + b + 1 } else { a + b };
+        match i % 1000 {
+            // A count that is not a number.
+            7 => {
+                csv.push_str(&format!("s{i},200,{valid},x,{b}\n"));
+                json.push_str(&format!(
+                    "{{\"station\":\"s{i}\",\"registered\":200,\"valid\":{valid},\"A\":\"x\",\"B\":{b}}}\n"
+                ));
+            }
+            // A station listed without a sheet.
+            8 => {
+                csv.push_str(&format!("s{i},200,,,\n"));
+                json.push_str(&format!(
+                    "{{\"station\":\"s{i}\",\"registered\":200,\"valid\":null,\"A\":null}}\n"
+                ));
+            }
+            // A repeated station with other counts.
+            9 => {
+                csv.push_str(&format!("s{},200,{valid},{a},{b}\n", i - 3));
+                json.push_str(&format!(
+                    "{{\"B\":{b},\"A\":{a},\"valid\":{valid},\"registered\":200,\"station\":\"s{}\",\"extra\":[1,{{\"x\":2}}]}}\n",
+                    i - 3
+                ));
+            }
+            _ => {
+                csv.push_str(&format!("s{i},200,{valid},{a},{b}\n"));
+                json.push_str(&format!(
+                    "{{\"station\":\"s{i}\",\"registered\":200,\"valid\":{valid},\"A\":{a},\"B\":{b}}}\n"
+                ));
+            }
+        }
+    }
+    assert!(json.len() > 3 << 20, "{} bytes: one chunk only", json.len());
+    let c = read_bytes(&cfg, "t.csv", csv.into_bytes(), None, &NoProgress).unwrap();
+    let j = read_bytes(&cfg, "t.jsonl", json.into_bytes(), None, &NoProgress).unwrap();
+    assert_eq!(j.rows_read(), 60_000);
+    assert_eq!(c.sheets.len(), j.sheets.len());
+    assert_eq!(c.missing.len(), 60);
+    assert_eq!(j.missing.len(), 60);
+    for i in 0..c.sheets.len() {
+        let (a, b) = (c.sheet(i), j.sheet(i));
+        assert_eq!((&a.station, &a.counts), (&b.station, &b.counts));
+        // The JSON line is the CSV line less the header's.
+        assert_eq!(a.origin.line.map(|l| l - 1), b.origin.line);
+    }
+    let fates = |d: &Dataset| -> Vec<(u64, Vec<Rule>)> {
+        d.quarantine
+            .iter()
+            .map(|q| (q.source.line, q.reasons.iter().map(|r| r.rule).collect()))
+            .collect()
+    };
+    let shifted: Vec<(u64, Vec<Rule>)> = fates(&c).into_iter().map(|(l, r)| (l - 1, r)).collect();
+    assert_eq!(shifted, fates(&j));
+    assert!(
+        j.quarantine
+            .iter()
+            .any(|q| q.reasons[0].rule == Rule::Conflict)
+    );
+    // A conflicting copy is shown with the fields of its line, re-read, in
+    // the config's order of columns (station, A, B, registered, valid):
+    // line 10 is i = 9, station s6 again with A = B = 9 % 97 = 9 % 13 = 9.
+    let q = j
+        .quarantine
+        .iter()
+        .find(|q| q.source.line == 10)
+        .expect("line 10 repeats station s6");
+    assert_eq!(q.record, vec!["s6", "9", "9", "200", "18"], "{q:?}");
+}
+
+#[test]
+fn json_lines_report_bad_lines_and_missing_keys() {
+    let cfg = plain_ab();
+    let text = b"{\"station\":\"1\",\"A\":1,\"B\":2}\n\n[1,2]\n{\"station\":\"2\",\"a\":3,\"B\":4}\n{\"station\":\"3\",\"A\":1,\"A\":9,\"B\":2}\n{\"station\":\"4\",\"A\":1,\"a\":9,\"B\":2}\nnot json\n";
+    let ds = read_bytes(&cfg, "t.jsonl", text.to_vec(), None, &NoProgress).unwrap();
+    // Lines 1, 4 (key in another case) and 6 (the exact key wins) count.
+    let st: Vec<String> = (0..ds.sheets.len()).map(|i| ds.sheet(i).station).collect();
+    assert_eq!(st, ["1", "2", "4"]);
+    assert_eq!(ds.sheet(1).counts.options, vec![3, 4]);
+    assert_eq!(ds.sheet(2).counts.options, vec![1, 2]);
+    let q: Vec<(u64, String)> = ds
+        .quarantine
+        .iter()
+        .map(|q| (q.source.line, q.reasons[0].message.clone()))
+        .collect();
+    assert_eq!(q.len(), 3, "{q:?}");
+    assert_eq!(q[0].0, 3);
+    assert!(q[0].1.starts_with("not a JSON object"), "{q:?}");
+    assert_eq!(q[1].0, 5);
+    assert!(q[1].1.contains("\"A\" is given twice"), "{q:?}");
+    assert_eq!(q[2].0, 7);
+    assert_eq!(ds.rows_read(), 6);
+    // A column of the config that no line has is an error naming it.
+    let text = b"{\"station\":\"1\",\"A\":1}\n{\"station\":\"2\",\"A\":1}\n";
+    let e = read_bytes(&cfg, "t.jsonl", text.to_vec(), None, &NoProgress).unwrap_err();
+    assert!(e.to_string().contains("\"B\""), "{e}");
+    assert!(e.to_string().contains("in any line"), "{e}");
+    let e = read_bytes(&cfg, "t.jsonl", b"\n\n".to_vec(), None, &NoProgress).unwrap_err();
+    assert!(e.to_string().contains("empty"), "{e}");
+}
+
+#[test]
+fn long_json_lines_group_by_station() {
+    let cfg = Config::from_toml(
+        r#"
+        [election]
+        name = "t"
+        [station]
+        id = ["precinct"]
+        [input]
+        shape = "long"
+        option_column = "candidate"
+        votes_column = "votes"
+        where = { office = "President" }
+        [[options]]
+        key = "H"
+        value = "HARRIS"
+        [[options]]
+        key = "T"
+        value = "TRUMP"
+        [[options]]
+        key = "over"
+        value = "OVER VOTES"
+        role = "null"
+        "#,
+    )
+    .unwrap();
+    let text = br#"{"precinct":"P1","office":"President","candidate":"HARRIS","votes":10}
+{"precinct":"P1","office":"Senate","candidate":"X","votes":3}
+{"precinct":"P1","office":"President","candidate":"TRUMP","votes":7}
+{"precinct":"P1","office":"President","candidate":"OVER VOTES","votes":1}
+{"precinct":"P2","office":"President","candidate":"HARRIS","votes":4}
+oops
+{"precinct":"P2","office":"President","candidate":"TRUMP","votes":5}
+{"precinct":"P2","office":"President","candidate":"OVER VOTES","votes":0}
+"#;
+    let ds = read_bytes(&cfg, "t.jsonl", text.to_vec(), None, &NoProgress).unwrap();
+    assert_eq!(ds.sheets.len(), 2);
+    assert_eq!(ds.sheet(0).counts.options, vec![10, 7]);
+    assert_eq!(ds.sheet(0).counts.null, Some(1));
+    assert_eq!(ds.sheet(1).counts.options, vec![4, 5]);
+    assert_eq!(ds.sheet(0).origin.line, Some(1));
+    assert_eq!(ds.filtered, 1);
+    assert_eq!(ds.quarantine.len(), 1);
+    assert_eq!(ds.quarantine[0].source.line, 6);
+}
+
+#[test]
+fn line_bounds_cut_after_line_ends() {
+    let text = b"ab\ncd\n\nefg\nh";
+    for n in 1..8 {
+        let b = line_bounds(text, n, 1);
+        let joined: Vec<u8> = b.iter().flat_map(|&(s, e)| text[s..e].to_vec()).collect();
+        assert_eq!(joined, text.to_vec());
+        for &(_, e) in &b[..b.len() - 1] {
+            assert_eq!(text[e - 1], b'\n', "cut at {e} (n {n})");
+        }
+    }
+}
+
+/// JSON Lines on disk stream in blocks: whatever the block size, plain or
+/// gzip, the dataset is the one read from the same bytes in memory, and a
+/// conflicting copy is re-read from the file for its record.
+#[test]
+fn json_lines_stream_from_disk_as_from_memory() {
+    let cfg = corpus_config();
+    let mut json = String::new();
+    for i in 0..3000u32 {
+        let (a, b) = (i % 7, i % 5);
+        let valid = if i % 17 == 0 { a + b + 1 } else { a + b };
+        let id = if i % 500 == 499 { i - 1 } else { i };
+        json.push_str(&format!(
+            "{{\"station\":\"s{id}\",\"registered\":50,\"valid\":{valid},\"A\":{a},\"B\":{b},\"source\":\"scan\",\"qr_payload\":\"q{i}\\\"x\"}}\n"
+        ));
+        if i == 1200 {
+            json.push_str("{\"station\": oops}\n\n");
+        }
+    }
+    let mem = read_bytes(
+        &cfg,
+        "t.jsonl",
+        json.clone().into_bytes(),
+        None,
+        &NoProgress,
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("t.jsonl");
+    std::fs::write(&p, &json).unwrap();
+    let gz = dir.path().join("t.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut enc, json.as_bytes()).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let view = |d: &Dataset| {
+        let sheets: Vec<_> = (0..d.sheets.len())
+            .map(|i| {
+                let s = d.sheet(i);
+                (s.station, s.counts, s.origin.line, s.origin.qr_payload)
+            })
+            .collect();
+        let q: Vec<_> = d
+            .quarantine
+            .iter()
+            .map(|q| (q.source.line, q.reasons[0].rule, q.record.clone()))
+            .collect();
+        (sheets, q, d.rows_read())
+    };
+    let want = view(&mem);
+    assert_eq!(want.2, 3001);
+    assert!(
+        want.1
+            .iter()
+            .any(|q| q.1 == Rule::Conflict && q.2.len() == 5)
+    );
+    // Line 1 (i = 0) does not add up (0 % 17 == 0): sheet 0 is line 2.
+    assert_eq!(mem.sheet(0).origin.qr_payload.as_deref(), Some("q1\"x"));
+    for block in [1, 7, 300, 1 << 20] {
+        for f in [&p, &gz] {
+            let ds = read_files_in_blocks(&cfg, &[f], None, &NoProgress, block).unwrap();
+            assert_eq!(view(&ds), want, "block {block}, {}", f.display());
+        }
+    }
+    // Not UTF-8 half-way, under encoding auto: read whole as Windows-1252.
+    let mut latin = json.into_bytes();
+    latin.extend_from_slice(
+        b"{\"station\":\"Pe\xF1a\",\"registered\":50,\"valid\":3,\"A\":1,\"B\":2}\n",
+    );
+    std::fs::write(&p, &latin).unwrap();
+    let ds = read_files_in_blocks(&cfg, &[&p], None, &NoProgress, 300).unwrap();
+    assert_eq!(ds.files[0].encoding, "windows-1252");
+    assert_eq!(ds.sheet(ds.sheets.len() - 1).station, "Peña");
+    assert_eq!(ds.rows_read(), 3002);
+}

@@ -20,9 +20,31 @@ pub(crate) struct Chunk {
     pub(crate) rows: u64,
     /// Rows left out by `[input] where` (not in `rows`).
     pub(crate) filtered: u64,
+    /// JSON Lines: the provenance lines state of themselves, by (file, line).
+    pub(crate) origins: Vec<((u32, u64), crate::model::RowOrigin)>,
+    /// JSON Lines: lines that were objects, and per column whether any had
+    /// a key for it.
+    pub(crate) objects: u64,
+    pub(crate) seen: Vec<bool>,
 }
 
 impl Chunk {
+    /// An empty chunk for rows of this config's shape.
+    pub(crate) fn new(cfg: &Config, nlevels: usize, noptions: usize) -> Chunk {
+        Chunk {
+            sheets: Sheets::with_shape(nlevels, noptions, present(cfg)),
+            units: vec![Units::default(); nlevels],
+            flags: Vec::new(),
+            quarantine: Vec::new(),
+            missing: Vec::new(),
+            rows: 0,
+            filtered: 0,
+            origins: Vec::new(),
+            objects: 0,
+            seen: Vec::new(),
+        }
+    }
+
     /// Store an accepted sheet and its warnings.
     pub(crate) fn accept(
         &mut self,
@@ -315,30 +337,13 @@ pub(crate) fn parse_chunk_with(
     // Rows are lines in the usual file: room for them all up front, so that
     // no column is copied as it grows.
     let lines = line_ends + 1;
-    let mut sheets = match spare {
-        Some(mut s) => {
-            s.clear();
-            s
-        }
-        None => Sheets::with_shape(nlevels, cols.options.len(), present(cfg)),
-    };
-    sheets.reserve(lines, slice.len() / ctx.nfields.max(1));
-    let mut out = Chunk {
-        sheets,
-        units: vec![Units::default(); nlevels],
-        flags: Vec::new(),
-        quarantine: Vec::new(),
-        missing: Vec::new(),
-        rows: 0,
-        filtered: 0,
-    };
-    let mut st = RowState {
-        id: String::new(),
-        code: String::new(),
-        geo: vec![0u32; nlevels],
-        last_raw: vec![Vec::new(); nlevels],
-        options: Vec::with_capacity(cols.options.len()),
-    };
+    let mut out = Chunk::new(cfg, nlevels, cols.options.len());
+    if let Some(mut s) = spare {
+        s.clear();
+        out.sheets = s;
+    }
+    out.sheets.reserve(lines, slice.len() / ctx.nfields.max(1));
+    let mut st = RowState::new(nlevels, cols.options.len());
     if plain_ok && is_plain(slice, header) {
         parse_plain(ctx, slice, base_offset, first_line, &mut st, &mut out);
         return out;
@@ -437,8 +442,19 @@ pub(crate) struct RowState {
     pub(crate) options: Vec<u64>,
 }
 
-/// Check one row (its fields split, its source known) and file it: an
-/// accepted sheet, a station without a sheet, or the quarantine.
+impl RowState {
+    /// Buffers for rows with `nlevels` levels and `noptions` options.
+    pub(crate) fn new(nlevels: usize, noptions: usize) -> RowState {
+        RowState {
+            id: String::new(),
+            code: String::new(),
+            geo: vec![0u32; nlevels],
+            last_raw: vec![Vec::new(); nlevels],
+            options: Vec::with_capacity(noptions),
+        }
+    }
+}
+
 /// Whether a row holds the values `[input] where` asks for: every filter
 /// column (a row too short to have one passes, and fails E001 instead).
 pub(crate) fn passes(filter: &[(usize, Vec<String>)], rec: &impl Fields) -> bool {
@@ -451,6 +467,8 @@ pub(crate) fn passes(filter: &[(usize, Vec<String>)], rec: &impl Fields) -> bool
     })
 }
 
+/// Check one row (its fields split, its source known) and file it: an
+/// accepted sheet, a station without a sheet, or the quarantine.
 pub(crate) fn process_row(
     ctx: &RowCtx<'_>,
     rec: &impl Fields,
@@ -639,6 +657,7 @@ pub(crate) fn merge_chunk(ds: &mut Dataset, c: Chunk) -> (u64, Sheets) {
     }));
     ds.quarantine.extend(c.quarantine);
     ds.filtered += c.filtered;
+    ds.origins.extend(c.origins);
     ds.missing.extend(c.missing.into_iter().map(|mut m| {
         for (l, g) in m.geo.iter_mut().enumerate() {
             *g = map[l][*g as usize];

@@ -139,7 +139,12 @@ impl forensics::Progress for TestBar {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let Loaded { config, data, .. } = args.input.load()?;
+    let Loaded {
+        config,
+        data,
+        registry,
+    } = args.input.load()?;
+    let coverage = tallyproof_core::coverage(&config, &data, registry.as_ref());
     let ann = args
         .announcement
         .as_ref()
@@ -163,11 +168,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let v = serde_json::json!({
             "election": config.election.name,
             "stations": data.sheets.len(),
+            "coverage": coverage,
             "forensics": report,
             "calibrate_like": like,
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
+        println!(
+            "Coverage: {}. The tests see only the stations with a sheet.",
+            coverage.line()
+        );
         print!(
             "{}",
             render(&config.election.name, data.sheets.len(), &report)
