@@ -13,7 +13,7 @@ pub struct PgStore {
 impl PgStore {
     /// Connect to `url` (`postgres://…`).
     pub async fn open(url: &str) -> Result<PgStore, super::StoreError> {
-        let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
+        let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
         Ok(PgStore { pool })
     }
 
@@ -26,11 +26,19 @@ impl PgStore {
     }
 
     fn migrator(&self) -> Migrator {
-        Migrator::with_migrations(vec![Migration::new(
+        Migrator::with_migrations(vec![
+            Migration::new(
             1,
             "init".into(),
             MigrationType::Simple,
             SqlStr::from_static(include_str!("../../migrations/postgres/0001_init.sql")),
+            false,
+        ),
+        Migration::new(
+            2,
+            "lookup indexes".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../../migrations/postgres/0002_lookup_indexes.sql")),
             false,
         )])
     }

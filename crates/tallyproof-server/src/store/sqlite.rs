@@ -49,11 +49,19 @@ impl SqliteStore {
     }
 
     fn migrator(&self) -> Migrator {
-        Migrator::with_migrations(vec![Migration::new(
+        Migrator::with_migrations(vec![
+            Migration::new(
             1,
             "init".into(),
             MigrationType::Simple,
             SqlStr::from_static(include_str!("../../migrations/sqlite/0001_init.sql")),
+            false,
+        ),
+        Migration::new(
+            2,
+            "lookup indexes".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../../migrations/sqlite/0002_lookup_indexes.sql")),
             false,
         )])
     }
