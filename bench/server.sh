@@ -95,6 +95,15 @@ run_store() {
   echo "decoded in all: $(curl -s "$BASE/healthz")"
   stop
 
+  serve --rate-per-address 0 --writes-per-token 0
+  echo "### overload, caps only (as from many addresses): look-ups, 1,000 connections"
+  wrk -t2 -c1000 -d"${SECS}s" -s bench/server/lookup.lua "$BASE" | grep -E 'status|p50|Socket'
+  echo "recovery: $(curl -s -o /dev/null -w '%{http_code} in %{time_total}s' "$BASE/api/v1/stations/$(head -1 "$WORK/stations.txt")")"
+  echo "### overload, caps only: entries, 200 connections"
+  wrk -t2 -c200 -d"${SECS}s" -s bench/server/entries.lua "$BASE" | grep -E 'status|p50|Socket'
+  echo "recovery: $(curl -s -o /dev/null -w '%{http_code} in %{time_total}s' "$BASE/api/v1/stations/$(head -1 "$WORK/stations.txt")")"
+  stop
+
   serve
   echo "### overload with the default limits: look-ups, 1,000 connections from one address"
   wrk -t2 -c1000 -d"${SECS}s" -s bench/server/lookup.lua "$BASE" | grep -E 'status|p50|Socket'
