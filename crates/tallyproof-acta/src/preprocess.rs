@@ -32,6 +32,20 @@ pub enum Region {
         /// Extent along the long axis, in multiples of the short side.
         length: f32,
     },
+    /// [`Region::Tail`] of the sheet of paper found in a photo
+    /// ([`paper_box`]), not of the whole frame: in a phone photo the sheet
+    /// is a narrow strip on a darker table, so a crop measured on the
+    /// frame keeps nearly all of it. The whole page when no paper stands
+    /// out (a scan).
+    PaperTail {
+        /// Extent along the paper's long axis, in multiples of its short side.
+        length: f32,
+    },
+    /// [`Region::Head`] of the sheet of paper found in a photo.
+    PaperHead {
+        /// Extent along the paper's long axis, in multiples of its short side.
+        length: f32,
+    },
 }
 
 /// How to turn grey levels into black and white before detection.
@@ -118,6 +132,8 @@ impl Variant {
             Region::Whole => "whole".to_string(),
             Region::Tail { length } => format!("tail{length}"),
             Region::Head { length } => format!("head{length}"),
+            Region::PaperTail { length } => format!("paper-tail{length}"),
+            Region::PaperHead { length } => format!("paper-head{length}"),
         };
         let scale = match self.scale {
             Scale::Full => "full",
@@ -136,6 +152,8 @@ impl Variant {
 const TAIL: Region = Region::Tail { length: 1.3 };
 const TAIL_LONG: Region = Region::Tail { length: 2.0 };
 const HEAD: Region = Region::Head { length: 1.3 };
+const PAPER_TAIL: Region = Region::PaperTail { length: 1.3 };
+const PAPER_HEAD: Region = Region::PaperHead { length: 1.3 };
 
 const fn v(region: Region, scale: Scale, binarise: Binarise) -> Variant {
     Variant {
@@ -153,16 +171,23 @@ const fn v(region: Region, scale: Scale, binarise: Binarise) -> Variant {
 /// readable QR codes. Halving the crop is what matters: it smooths the
 /// JPEG noise and brings a module to a few pixels, whereas at full scale
 /// the same crop reads only 5 of 11. The others are fall-backs, each of
-/// which read at least 8 of 11 on its own, then the head of the sheet
-/// (scanned upside down) and the whole page.
+/// which read at least 8 of 11 on its own, then the tail of the sheet of
+/// paper found in a phone photo ([`Region::PaperTail`]: the phone-photo
+/// study in docs/acta.md), the head of the sheet (scanned upside down)
+/// and the whole page.
 pub const DEFAULT_PIPELINE: &[Variant] = &[
     v(TAIL, Scale::Half, Binarise::Decoder),
     v(TAIL_LONG, Scale::Half, Binarise::Otsu),
     v(TAIL, Scale::Half, Binarise::Fixed(140)),
     v(TAIL, Scale::Full, Binarise::Otsu),
     v(TAIL, Scale::Double, Binarise::Fixed(100)),
+    v(PAPER_TAIL, Scale::Full, Binarise::Decoder),
+    v(PAPER_TAIL, Scale::Double, Binarise::Decoder),
+    v(PAPER_TAIL, Scale::Half, Binarise::Decoder),
     v(HEAD, Scale::Half, Binarise::Decoder),
     v(HEAD, Scale::Half, Binarise::Otsu),
+    v(PAPER_HEAD, Scale::Full, Binarise::Decoder),
+    v(PAPER_HEAD, Scale::Double, Binarise::Decoder),
     v(Region::Whole, Scale::Half, Binarise::Otsu),
     v(Region::Whole, Scale::Full, Binarise::Decoder),
 ];
@@ -176,6 +201,7 @@ pub fn all_variants() -> Vec<Variant> {
         Region::Tail { length: 1.3 },
         Region::Tail { length: 2.0 },
         Region::Head { length: 1.3 },
+        Region::PaperTail { length: 1.3 },
         Region::Whole,
     ] {
         for scale in [Scale::Full, Scale::Half, Scale::Double] {
@@ -196,13 +222,67 @@ pub fn all_variants() -> Vec<Variant> {
     out
 }
 
-fn crop(page: &GrayImage, region: Region) -> GrayImage {
+/// The bounding box `(x, y, width, height)` of the sheet of paper in a
+/// photo: the rows and columns of a copy shrunk to 400 px on its long
+/// side where at least a tenth as many pixels as in the fullest row
+/// (column) are brighter than Otsu's threshold (Otsu 1979), padded by 2%
+/// of the long side. `None` when that box is over 80% of the page (a
+/// scan, or paper filling the frame: nothing to cut away).
+pub fn paper_box(page: &GrayImage) -> Option<(u32, u32, u32, u32)> {
     let (w, h) = page.dimensions();
-    let (length, at_tail) = match region {
-        Region::Whole => return page.clone(),
-        Region::Tail { length } => (length, true),
-        Region::Head { length } => (length, false),
+    let long = w.max(h);
+    if long < 64 {
+        return None;
+    }
+    let f = (long as f32 / 400.0).max(1.0);
+    // Saturating float-to-int casts of positive values.
+    let (sw, sh) = (
+        ((w as f32 / f).round() as u32).max(1),
+        ((h as f32 / f).round() as u32).max(1),
+    );
+    let small = imageops::resize(page, sw, sh, FilterType::Triangle);
+    let t = otsu_threshold(&small);
+    let mut rows = vec![0u32; sh as usize];
+    let mut cols = vec![0u32; sw as usize];
+    for (x, y, p) in small.enumerate_pixels() {
+        if p.0[0] > t {
+            rows[y as usize] += 1;
+            cols[x as usize] += 1;
+        }
+    }
+    let span = |v: &[u32]| -> Option<(usize, usize)> {
+        let cut = (v.iter().copied().max()? / 10).max(1);
+        let a = v.iter().position(|&c| c >= cut)?;
+        let b = v.iter().rposition(|&c| c >= cut)?;
+        Some((a, b))
     };
+    let (y0, y1) = span(&rows)?;
+    let (x0, x1) = span(&cols)?;
+    let pad = long as f32 * 0.02;
+    let lo = |i: usize| ((i as f32 * f - pad).max(0.0)) as u32;
+    let hi = |i: usize, max: u32| (((i + 1) as f32 * f + pad) as u32).min(max);
+    let (bx0, by0, bx1, by1) = (lo(x0), lo(y0), hi(x1, w), hi(y1, h));
+    let (bw, bh) = (bx1.saturating_sub(bx0), by1.saturating_sub(by0));
+    if bw == 0 || bh == 0 || u64::from(bw) * u64::from(bh) * 5 > u64::from(w) * u64::from(h) * 4 {
+        return None;
+    }
+    Some((bx0, by0, bw, bh))
+}
+
+fn crop(page: &GrayImage, region: Region) -> GrayImage {
+    let paper = || match paper_box(page) {
+        Some((x, y, w, h)) => imageops::crop_imm(page, x, y, w, h).to_image(),
+        None => page.clone(),
+    };
+    let (page, length, at_tail) = match region {
+        Region::Whole => return page.clone(),
+        Region::Tail { length } => (std::borrow::Cow::Borrowed(page), length, true),
+        Region::Head { length } => (std::borrow::Cow::Borrowed(page), length, false),
+        Region::PaperTail { length } => (std::borrow::Cow::Owned(paper()), length, true),
+        Region::PaperHead { length } => (std::borrow::Cow::Owned(paper()), length, false),
+    };
+    let page: &GrayImage = &page;
+    let (w, h) = page.dimensions();
     let portrait = h >= w;
     let (short, long) = if portrait { (w, h) } else { (h, w) };
     // Saturating float-to-int cast; the extent never exceeds the page.
@@ -301,5 +381,31 @@ mod tests {
         }
         let t = otsu_threshold(&img);
         assert!(t > 20 && t <= 220, "{t}");
+    }
+
+    #[test]
+    fn paper_box_finds_a_bright_strip_on_a_dark_table() {
+        // A 600 x 800 "table" at grey 80 with a sheet at grey 230 over
+        // x 250..330, y 100..700 (a strip 80 wide, 600 long).
+        let mut img = GrayImage::from_pixel(600, 800, image::Luma([80]));
+        for y in 100..700 {
+            for x in 250..330 {
+                img.put_pixel(x, y, image::Luma([230]));
+            }
+        }
+        let (x, y, w, h) = paper_box(&img).unwrap();
+        // Padded by 2% of 800 = 16 px, plus a shrink cell (2 px) at most.
+        assert!(x <= 250 && x + w >= 330, "{x} {w}");
+        assert!(y <= 100 && y + h >= 700, "{y} {h}");
+        assert!(w <= 80 + 2 * 20 && h <= 600 + 2 * 20, "{w} x {h}");
+        // The tail crop of the paper is the bottom of the strip: as wide
+        // as the box and 1.3 times as long as it is wide.
+        let tail = crop(&img, Region::PaperTail { length: 1.3 });
+        assert_eq!(tail.width(), w);
+        assert_eq!(tail.height(), (w as f32 * 1.3).round() as u32);
+        // A scan (paper filling the frame): no box, the whole page.
+        let scan = GrayImage::from_pixel(100, 300, image::Luma([230]));
+        assert_eq!(paper_box(&scan), None);
+        assert_eq!(crop(&scan, Region::PaperTail { length: 1.0 }).dimensions(), (100, 100));
     }
 }

@@ -59,6 +59,10 @@ pub struct Inner {
     pub csrf_secret: [u8; 32],
     /// The latest public view.
     pub snapshot: tokio::sync::RwLock<Option<Arc<snapshot::Snapshot>>>,
+    /// Milliseconds the last rebuild of the public view took.
+    pub snapshot_ms: std::sync::atomic::AtomicU64,
+    /// A rebuild runs in the background.
+    pub snapshot_rebuilding: std::sync::atomic::AtomicBool,
     /// The QR decoder's queue.
     pub decoder: upload::Decoder,
 }
@@ -90,25 +94,56 @@ impl AppState {
             log,
             csrf_secret: rand::random(),
             snapshot: tokio::sync::RwLock::new(None),
+            snapshot_ms: std::sync::atomic::AtomicU64::new(0),
+            snapshot_rebuilding: std::sync::atomic::AtomicBool::new(false),
             decoder,
         }))
     }
 
     /// The public view at the store's current version, rebuilt if the
-    /// store moved since the last one.
+    /// store moved since the last one. While rebuilding is quick (under
+    /// [`SNAPSHOT_WAIT_MS`], as at tens of thousands of sheets) the request
+    /// waits for it, so that a change shows at once; when it is slow (a
+    /// million sheets: seconds) the request gets the previous view at
+    /// once and one rebuild runs in the background, so that a stream of
+    /// entries cannot make every reader wait for a rebuild of its own.
     pub async fn snapshot(&self) -> Result<Arc<snapshot::Snapshot>, store::StoreError> {
-        let (version, last) = self.store.version().await?;
-        if let Some(s) = self.snapshot.read().await.as_ref()
-            && s.version == version
+        use std::sync::atomic::Ordering;
+        let (version, _) = self.store.version().await?;
+        let stale = {
+            let slot = self.snapshot.read().await;
+            match slot.as_ref() {
+                Some(s) if s.version == version => return Ok(s.clone()),
+                other => other.cloned(),
+            }
+        };
+        if let Some(old) = stale
+            && self.snapshot_ms.load(Ordering::Relaxed) >= SNAPSHOT_WAIT_MS
         {
-            return Ok(s.clone());
+            if !self.snapshot_rebuilding.swap(true, Ordering::AcqRel) {
+                let me = self.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = me.rebuild().await {
+                        tracing::error!(error = %e, "rebuilding the public view");
+                    }
+                    me.snapshot_rebuilding.store(false, Ordering::Release);
+                });
+            }
+            return Ok(old);
         }
+        self.rebuild().await
+    }
+
+    /// Rebuild the public view unless it is at the store's version already.
+    async fn rebuild(&self) -> Result<Arc<snapshot::Snapshot>, store::StoreError> {
         let mut slot = self.snapshot.write().await;
+        let (version, last) = self.store.version().await?;
         if let Some(s) = slot.as_ref()
             && s.version == version
         {
             return Ok(s.clone());
         }
+        let t0 = std::time::Instant::now();
         let counted = self.store.counted().await?;
         let states = self.store.state_counts().await?;
         let me = self.clone();
@@ -125,11 +160,19 @@ impl AppState {
         })
         .await
         .map_err(|e| store::StoreError::Corrupt(format!("snapshot task: {e}")))?;
+        let ms = u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.snapshot_ms
+            .store(ms, std::sync::atomic::Ordering::Relaxed);
         let snap = Arc::new(snap);
         *slot = Some(snap.clone());
         Ok(snap)
     }
 }
+
+/// A rebuild of the public view quicker than this many milliseconds is
+/// waited for; a slower one runs in the background (see
+/// [`AppState::snapshot`]).
+pub const SNAPSHOT_WAIT_MS: u64 = 250;
 
 /// Unix seconds now.
 pub fn now() -> i64 {

@@ -4,7 +4,7 @@
 //! every append.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::RwLock;
 
 use tallyproof_core::sheet::{Sheet, SourceKind};
 use tallyproof_ledger::{LeafRecord, Log, StationProof};
@@ -20,10 +20,11 @@ pub enum LogError {
     Poisoned,
 }
 
-/// The log, shared between requests.
+/// The log, shared between requests: proofs are read concurrently under
+/// a read lock; appends take the write lock.
 #[derive(Debug)]
 pub struct LogSink {
-    log: Mutex<Log>,
+    log: RwLock<Log>,
 }
 
 /// The ledger's record of a sheet.
@@ -67,7 +68,7 @@ impl LogSink {
             tallyproof_ledger::init(dir, origin)?;
         }
         Ok(LogSink {
-            log: Mutex::new(Log::open(dir)?),
+            log: RwLock::new(Log::open(dir)?),
         })
     }
 
@@ -79,7 +80,7 @@ impl LogSink {
         cfg: &tallyproof_core::Config,
         sheets: impl Iterator<Item = &'a Sheet>,
     ) -> Result<u64, LogError> {
-        let mut log = self.log.lock().map_err(|_| LogError::Poisoned)?;
+        let mut log = self.log.write().map_err(|_| LogError::Poisoned)?;
         let first = log.size();
         let mut recent: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
         let mut recs = Vec::new();
@@ -98,7 +99,7 @@ impl LogSink {
 
     /// Inclusion proofs of the station's leaves against the latest checkpoint.
     pub fn prove(&self, station: &str) -> Result<Vec<StationProof>, LogError> {
-        let log = self.log.lock().map_err(|_| LogError::Poisoned)?;
+        let log = self.log.read().map_err(|_| LogError::Poisoned)?;
         if log.station_indices(station).is_empty() {
             return Ok(Vec::new());
         }
@@ -107,7 +108,7 @@ impl LogSink {
 
     /// The log's size and its verifier key, as text.
     pub fn head(&self) -> Result<(u64, String, String), LogError> {
-        let log = self.log.lock().map_err(|_| LogError::Poisoned)?;
+        let log = self.log.read().map_err(|_| LogError::Poisoned)?;
         Ok((
             log.size(),
             log.latest().note().to_string(),
@@ -118,7 +119,7 @@ impl LogSink {
     /// Write the log's static export (tiles, checkpoint, per-station
     /// proofs) into `out`; returns the tree size exported.
     pub fn export(&self, out: &Path) -> Result<u64, LogError> {
-        let log = self.log.lock().map_err(|_| LogError::Poisoned)?;
+        let log = self.log.read().map_err(|_| LogError::Poisoned)?;
         Ok(log.export(out)?.tree_size)
     }
 }

@@ -225,3 +225,4 @@ pub fn png_header_only(width: u32, height: u32) -> Vec<u8> {
     }
     out
 }
+pub mod phone;

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod error;
+pub mod limits;
 pub mod pages;
 
 use std::time::Duration;
@@ -80,10 +81,20 @@ pub fn app(state: AppState) -> Router {
 /// Serve `state` on `listener` until Ctrl-C, after appending to the log
 /// any counted sheet a killed process left out of it.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    serve_with(state, listener, &limits::Limits::default()).await
+}
+
+/// [`serve`] behind `limits` ([`limits::apply`]).
+pub async fn serve_with(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    limits: &limits::Limits,
+) -> std::io::Result<()> {
     crate::service::repair_log(&state)
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
-    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = limits::apply(app(state), limits)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -13,7 +13,7 @@ pub struct PgStore {
 impl PgStore {
     /// Connect to `url` (`postgres://…`).
     pub async fn open(url: &str) -> Result<PgStore, super::StoreError> {
-        let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
+        let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
         Ok(PgStore { pool })
     }
 
@@ -34,6 +34,10 @@ impl PgStore {
             (
                 "flags",
                 include_str!("../../migrations/postgres/0002_flags.sql"),
+            ),
+            (
+                "lookup indexes",
+                include_str!("../../migrations/postgres/0003_lookup_indexes.sql"),
             ),
         ])
     }

@@ -58,6 +58,10 @@ impl SqliteStore {
                 "flags",
                 include_str!("../../migrations/sqlite/0002_flags.sql"),
             ),
+            (
+                "lookup indexes",
+                include_str!("../../migrations/sqlite/0003_lookup_indexes.sql"),
+            ),
         ])
     }
 }

@@ -17,6 +17,7 @@ pub mod rules;
 pub mod sample;
 pub mod scan;
 pub mod serve;
+pub mod serve_limits;
 pub mod simulate;
 pub mod tabulate;
 pub mod validate;

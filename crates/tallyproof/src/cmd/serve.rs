@@ -8,6 +8,7 @@
 //!                    [--bind 127.0.0.1:8080] [--log DIR] [--registry R]
 //!                    [--announcement A…]
 //!   tallyproof serve --demo      a simulated election, with tokens to try it
+//!   limits: see `serve_limits` (--rate-per-address, --max-in-flight, …)
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +54,8 @@ pub struct Args {
     /// Stations of the demo's election.
     #[arg(long, default_value_t = 2_000)]
     stations: usize,
+    #[command(flatten)]
+    limits: super::serve_limits::LimitArgs,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -99,7 +102,7 @@ async fn run_async(args: Args) -> Result<ExitCode> {
         println!("tallyproof serve: {} on http://{addr}/", args.db);
         state
     };
-    http::serve(state, listener).await?;
+    http::serve_with(state, listener, &args.limits.limits()).await?;
     Ok(ExitCode::SUCCESS)
 }
 
