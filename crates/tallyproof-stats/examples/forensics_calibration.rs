@@ -21,7 +21,13 @@
 //! whole-turnout-1, transfer-5, back-computed; `--tests a,b` the tests run
 //! (default: every test of the default suite plus second-digit-benford;
 //! each test draws from its own random stream, so its figures do not depend
-//! on which others run); `--replicates R` simulated nulls per test.
+//! on which others run); `--replicates R` simulated nulls per test;
+//! `--first E` numbers the elections from E (election e's seed depends on
+//! the seed, the size and e only, so `--first 100 --elections 100` extends a
+//! run of 100 with 100 new elections). Each finished election is also
+//! printed on stderr as one line (`election SIZE SCENARIO E suite=0|1
+//! p=p1,p2,…` in the order of `--tests`), so a run stopped early can be
+//! counted.
 
 use std::time::Instant;
 
@@ -39,6 +45,7 @@ struct Args {
     power_elections: usize,
     replicates: usize,
     seed: u64,
+    first: usize,
     tests: Vec<String>,
     scenarios: Vec<String>,
 }
@@ -60,6 +67,7 @@ fn parse() -> Result<Args, String> {
         power_elections: 100,
         replicates: 200,
         seed: 1,
+        first: 0,
         tests: DEFAULT_SUITE
             .iter()
             .filter(|t| **t != OUTLIERS)
@@ -84,6 +92,7 @@ fn parse() -> Result<Args, String> {
             "--power-elections" => a.power_elections = v.parse().map_err(bad)?,
             "--replicates" => a.replicates = v.parse().map_err(bad)?,
             "--seed" => a.seed = v.parse().map_err(bad)?,
+            "--first" => a.first = v.parse().map_err(bad)?,
             "--tests" => a.tests = list(&v),
             "--scenarios" => a.scenarios = list(&v),
             _ => return Err(format!("unknown flag {flag}")),
@@ -132,6 +141,7 @@ type Column = (String, usize, Vec<usize>, Vec<usize>, usize);
 /// Per election: whether each test ran and rejected (raw p ≤ 0.05), and
 /// whether the suite found anything after BH over the headline tests.
 struct Outcome {
+    p: Vec<Option<f64>>,
     ran: Vec<bool>,
     reject: Vec<bool>,
     suite: bool,
@@ -173,6 +183,7 @@ fn one(args: &Args, size: usize, scenario: &str, e: usize) -> Result<Outcome, St
         level: 0.05,
     };
     let mut out = Outcome {
+        p: vec![None; args.tests.len()],
         ran: vec![false; args.tests.len()],
         reject: vec![false; args.tests.len()],
         suite: false,
@@ -182,6 +193,7 @@ fn one(args: &Args, size: usize, scenario: &str, e: usize) -> Result<Outcome, St
         let test = test_by_name(name).map_err(|e| e.to_string())?;
         if let Ok(f) = test.run(&input, &opts) {
             out.ran[k] = true;
+            out.p[k] = f.p_value;
             out.reject[k] = f.p_value.is_some_and(|p| p <= 0.05);
             if DEFAULT_SUITE.contains(&name.as_str()) && calibrated_at(name, size) {
                 head.push(f.p_value);
@@ -191,6 +203,19 @@ fn one(args: &Args, size: usize, scenario: &str, e: usize) -> Result<Outcome, St
     out.suite = benjamini_hochberg(&head)
         .iter()
         .any(|p| p.is_some_and(|p| p <= 0.05));
+    // One line per finished election on stderr, so that a run stopped early
+    // can still be counted: size, scenario, election, suite, then each
+    // test's p-value in the order of --tests ("-": not run or no p-value).
+    let ps: Vec<String> = out
+        .p
+        .iter()
+        .map(|p| p.map_or("-".into(), |p| format!("{p:.4e}")))
+        .collect();
+    eprintln!(
+        "election {size} {scenario} {e} suite={} p={}",
+        u8::from(out.suite),
+        ps.join(",")
+    );
     Ok(out)
 }
 
@@ -210,6 +235,7 @@ fn main() {
             args.seed,
             rayon::current_num_threads()
         );
+        eprintln!("tests {}", args.tests.join(","));
         for &size in &args.sizes {
             let start = Instant::now();
             let mut cols: Vec<Column> = Vec::new();
@@ -225,7 +251,7 @@ fn main() {
                 let t0 = Instant::now();
                 let outs: Vec<Outcome> = (0..n)
                     .into_par_iter()
-                    .map(|e| one(&args, size, scenario, e))
+                    .map(|e| one(&args, size, scenario, args.first + e))
                     .collect::<Result<_, _>>()?;
                 let k = args.tests.len();
                 let ran: Vec<usize> = (0..k)

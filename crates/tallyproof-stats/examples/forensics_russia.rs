@@ -22,6 +22,24 @@ use tallyproof_stats::forensics::{
 };
 use tallyproof_stats::simulate::{SimParams, simulate};
 
+/// CPU seconds (user + system, all threads) this process has used so far,
+/// from /proc/self/stat (Linux; 0 elsewhere). On a loaded machine the wall
+/// time of a test says little; its CPU time, and CPU over wall (the threads
+/// it kept busy), say what it costs.
+fn cpu_secs() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which ends at the last ')'): state is
+    // field 3, utime field 14, stime field 15, in clock ticks (100 per second).
+    let Some(rest) = stat.rsplit_once(')').map(|x| x.1) else {
+        return 0.0;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |k: usize| f.get(k).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    (tick(11) + tick(12)) / 100.0
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let reps: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
@@ -60,15 +78,17 @@ fn main() {
         t0.elapsed().as_secs_f64()
     );
     let t1 = Instant::now();
+    let c1 = cpu_secs();
     let r = match integer_counts(&s, 2018, reps) {
         Ok(r) => r,
         Err(e) => panic!("{e}"),
     };
     let secs = t1.elapsed().as_secs_f64();
+    let cpu = cpu_secs() - c1;
     let a = r.anomaly();
     let z = r.z();
     println!(
-        "integer percentages, {reps} resamples, {} threads: {secs:.2} s",
+        "integer percentages, {reps} resamples, {} threads: {secs:.2} s wall, {cpu:.2} s CPU",
         rayon::current_num_threads()
     );
     println!("included stations: {}", r.included);
@@ -99,10 +119,12 @@ fn main() {
                 Err(e) => panic!("{e}"),
             };
             let t3 = Instant::now();
+            let c3 = cpu_secs();
             let r = t.run(&Input::new(&s), &opts);
             println!(
-                "  {name:<26} {:>8.2} s  p {}",
+                "  {name:<26} {:>8.2} s wall {:>8.2} s CPU  p {}",
                 t3.elapsed().as_secs_f64(),
+                cpu_secs() - c3,
                 match r {
                     Ok(f) => f.p_value.map_or("-".into(), |p| format!("{p:.3e}")),
                     Err(e) => e.to_string(),
@@ -110,13 +132,15 @@ fn main() {
             );
         }
         let t2 = Instant::now();
+        let c2 = cpu_secs();
         let rep = match run_suite(DEFAULT_SUITE, &Input::new(&s), &opts) {
             Ok(r) => r,
             Err(e) => panic!("{e}"),
         };
         println!(
-            "default suite in one run: {:.1} s; headline: {}",
+            "default suite in one run: {:.1} s wall, {:.1} s CPU; headline: {}",
             t2.elapsed().as_secs_f64(),
+            cpu_secs() - c2,
             rep.summary()
         );
         for f in &rep.findings {

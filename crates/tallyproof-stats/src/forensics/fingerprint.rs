@@ -350,7 +350,8 @@ pub struct KlimekEstimate {
     pub incremental_interval: (f64, f64),
     /// 95% parametric-bootstrap interval of the extreme fraction.
     pub extreme_interval: (f64, f64),
-    /// Bootstrap p-value of f_i + f_e under the clean model (f_i = f_e = 0).
+    /// Permutation p-value of f_i + f_e: the share of fits to the data with
+    /// turnout permuted within groups at least the observed.
     pub p_value: f64,
     /// Replicates of each bootstrap.
     pub bootstrap: usize,
@@ -390,7 +391,7 @@ fn klimek_fit_with(
         test: KLIMEK_FINGERPRINT,
         reason: reason.to_string(),
     };
-    let (_, t, v) = rates(s).ok_or_else(|| na("no options"))?;
+    let (idx, t, v) = rates(s).ok_or_else(|| na("no options"))?;
     if t.len() < 50 {
         return Err(na("fewer than 50 stations"));
     }
@@ -405,9 +406,9 @@ fn klimek_fit_with(
     let model = ModelTable::new(&draws(&base, m, &mut replicate_rng(stream, 0)), bins);
     let source = ModelTable::new(&draws(&base, m, &mut replicate_rng(stream, 1)), bins);
     let (fi, fe, _) = best_fit(&model, &target);
-    // Parametric bootstrap: n stations drawn from the fitted model (and from
-    // the clean model, for the p-value), their fingerprint a multinomial
-    // draw from the model's cell probabilities, refitted.
+    // Parametric bootstrap for the interval: n stations drawn from the
+    // fitted model, their fingerprint a multinomial draw from the model's
+    // cell probabilities, refitted.
     progress.length(2 * bootstrap as u64);
     let boot = |offset: usize, bfi: f64, bfe: f64| {
         let mut p = vec![0.0; model.cells];
@@ -421,8 +422,36 @@ fn klimek_fit_with(
     let fitted = boot(1, fi, fe);
     let mut bi: Vec<f64> = fitted.iter().map(|x| x.0).collect();
     let mut be: Vec<f64> = fitted.iter().map(|x| x.1).collect();
-    let clean = boot(2, 0.0, 0.0);
-    let sums: Vec<f64> = clean.iter().map(|x| x.0 + x.1).collect();
+    // The p-value's null: within each group, turnout is unrelated to the
+    // leader's share, so permuting the stations' turnout bins among the
+    // group's stations leaves the fingerprint's distribution unchanged; each
+    // permuted fingerprint is refitted against the same model (the median
+    // and MAD, hence the model, do not change under permutation).
+    let (all_groups, ng) = s.groups();
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); ng];
+    for (k, &i) in idx.iter().enumerate() {
+        members[all_groups[i]].push(k);
+    }
+    members.retain(|m| m.len() >= 2);
+    let tb: Vec<u16> = t.iter().map(|&x| bin(x, bins) as u16).collect();
+    let vb: Vec<u16> = v.iter().map(|&x| bin(x, bins) as u16).collect();
+    let inv_n = 1.0 / n as f64;
+    let sums = replicates_with(mix_stream(stream, 3), bootstrap, progress, |rng| {
+        let mut tp = tb.clone();
+        for m in &members {
+            // Fisher–Yates over the group's positions.
+            for a in (1..m.len()).rev() {
+                let c = rng.random_range(0..=a);
+                tp.swap(m[a], m[c]);
+            }
+        }
+        let mut h = vec![0.0; bins * bins];
+        for (&a, &b) in tp.iter().zip(&vb) {
+            h[usize::from(a) * bins + usize::from(b)] += inv_n;
+        }
+        let (a, b, _) = best_fit(&model, &h);
+        a + b
+    });
     let p_value = upper_p(fi + fe, &sums);
     Ok(KlimekEstimate {
         base,
@@ -463,9 +492,15 @@ fn mix_stream(stream: u64, offset: usize) -> u64 {
 /// model draw's cell probabilities, so the interval carries the sampling
 /// noise of data and model). The finer grid and the parabola keep the
 /// interval from collapsing to one grid point on large data, as it did with
-/// the old 0.025 × 0.005 grid on Russia 2018. p-value: the share of fits to
-/// data simulated from the clean model (f_i = f_e = 0) with f_i + f_e at
-/// least the observed.
+/// the old 0.025 × 0.005 grid on Russia 2018. p-value: within-group
+/// permutation (the null of [`super::TurnoutShareSlope`]): within each
+/// geographic group a station's turnout tells nothing about its leader
+/// share, so the fingerprints of the data with turnout permuted among each
+/// group's stations are draws from the null; the p-value is the share of
+/// their fits with f_i + f_e at least the observed. (A parametric null from
+/// the clean normal model rejected 15.5% of clean simulated elections of
+/// 20,000 stations: the fit reads the misfit of the normal peak as fraud,
+/// and the permuted data carry that misfit too.)
 #[derive(Debug, Clone)]
 pub struct KlimekFit {
     /// Bins per axis of the fitted fingerprint.
@@ -525,8 +560,11 @@ impl ForensicTest for KlimekFit {
                     .collect(),
             );
         }
-        f.null = "Clean model: turnout and leader share are normal around the clean peak \
-                  (median, MAD), independent across stations, with no fraud (f_i = f_e = 0)."
+        f.null = "Within each geographic group, a station's turnout tells nothing about its \
+                  leader share: the fit f_i + f_e is compared with its fits to the data with \
+                  turnout permuted among each group's stations. The interval: parametric \
+                  bootstrap from the fitted model (turnout and share normal around the clean \
+                  peak, median and MAD)."
             .into();
         f.caveat = "The model assumes one clean peak; honest regional differences (a second \
                     peak, a correlated tail) are fitted as fraud. The fractions are model \

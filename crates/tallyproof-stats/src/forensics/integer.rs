@@ -6,7 +6,7 @@ use rand::Rng;
 use rayon::prelude::*;
 use statrs::distribution::{Binomial, Discrete};
 
-use super::util::{is_whole_percent, mean_sd, replicates_with, test_seed, upper_p};
+use super::util::{is_whole_percent, replicates_with, test_seed, upper_p};
 use super::{Finding, ForensicTest, ForensicsError, INTEGER_PERCENTAGES, Input, Options, Stations};
 
 /// Excess of stations whose turnout or leader share is a whole percentage.
@@ -25,12 +25,15 @@ use super::{Finding, ForensicTest, ForensicsError, INTEGER_PERCENTAGES, Input, O
 /// leader* ~ Binomial(valid + invalid, s), independently across stations;
 /// whole percentages then occur only as often as the smooth distribution of
 /// rates makes them. A resampled station is whole with probability
-/// q = [`whole_prob`]`(n, rate)`, computed exactly, so each replicate draws
-/// the whole-percent indicators as Bernoulli(q): the same null as drawing the
-/// binomial counts, at a fraction of the cost. The statistic is the number N of stations whose turnout
-/// or share is whole; the anomaly is N − mean(N*) over the replicates, its
-/// size in null standard deviations z = (N − mean N*)/sd N*, and the p-value
-/// (1 + #{N* ≥ N})/(R + 1) (reported as "combined p"). The test's p-value is
+/// q = [`whole_prob`]`(n, rate)`, computed exactly, so the number of whole
+/// stations is a sum of independent Bernoulli(q) indicators: its null mean
+/// Σq and variance Σq(1 − q) are exact, with no resampling. The statistic is
+/// the number N of stations whose turnout or share is whole; the anomaly is
+/// N − E N*, its size in null standard deviations z = (N − E N*)/sd N*, and
+/// Kobak et al.'s Monte Carlo p-value (1 + #{N* ≥ N})/(R + 1) of the
+/// combined count, each replicate drawing the indicators as Bernoulli(q)
+/// (the same null as drawing the binomial counts, at a fraction of the
+/// cost), is reported as "combined p". The test's p-value is
 /// that of the largest of the three counts (turnout, leader share, either),
 /// each standardised by its exact null mean Σq and variance Σq(1 − q) (the
 /// counts are sums of independent Bernoulli(q) indicators), referred to the
@@ -52,11 +55,12 @@ pub struct IntegerCounts {
     pub leader: usize,
     /// Observed stations with either.
     pub combined: usize,
-    /// Null mean of each (turnout, leader, combined).
+    /// Null mean of each (turnout, leader, combined): exact, Σq.
     pub null_mean: [f64; 3],
-    /// Null standard deviation of each.
+    /// Null standard deviation of each: exact, √Σq(1 − q).
     pub null_sd: [f64; 3],
-    /// Upper-tail p-value of the combined count.
+    /// Upper-tail Monte Carlo p-value of the combined count over the
+    /// replicates, (1 + #{N* ≥ N})/(R + 1).
     pub p_value: f64,
     /// The test's p-value: P(the largest of the three standardised counts
     /// (turnout, leader, either) is at least the observed largest) under
@@ -257,42 +261,10 @@ fn integer_counts_with(
             )
         })
         .collect();
-    // Thresholds on 32-bit uniforms: P(u < round(q·2³²)) = q within 2⁻³³.
-    let th: Vec<(u64, u64)> = q
-        .iter()
-        .map(|&(a, b)| {
-            (
-                (a * 4_294_967_296.0).round() as u64,
-                (b * 4_294_967_296.0).round() as u64,
-            )
-        })
-        .collect();
-    let stream = test_seed(seed, INTEGER_PERCENTAGES);
-    progress.length(reps as u64);
-    let sims = replicates_with(stream, reps, progress, |rng| {
-        let (mut t, mut l, mut c) = (0u32, 0u32, 0u32);
-        for &(qt, ql) in &th {
-            // One 64-bit draw: the high half for turnout, the low half for share.
-            let u = rng.next_u64();
-            let wt = (u >> 32) < qt;
-            let wl = (u & 0xFFFF_FFFF) < ql;
-            t += u32::from(wt);
-            l += u32::from(wl);
-            c += u32::from(wt || wl);
-        }
-        [f64::from(t), f64::from(l), f64::from(c)]
-    });
-    let col = |k: usize| sims.iter().map(|x| x[k]).collect::<Vec<f64>>();
-    let (c0, c1) = (col(0), col(1));
-    let (m0, s0) = mean_sd(&c0);
-    let (m1, s1) = mean_sd(&c1);
-    let comb = col(2);
-    // The p-value from the exact null moments: each count is a sum of
-    // independent Bernoulli indicators (turnout q_t, share q_l, either
-    // q_c = 1 − (1 − q_t)(1 − q_l)), so its mean and variance are known, and
-    // Cov(I_t, I_c) = q_t(1 − q_c), Cov(I_l, I_c) = q_l(1 − q_c), I_t ⊥ I_l.
-    // The largest of the three standardised counts (continuity-corrected)
-    // is referred to its trivariate normal null, with no Monte Carlo floor.
+    // The exact null moments: each count is a sum of independent Bernoulli
+    // indicators (turnout q_t, share q_l, either q_c = 1 − (1 − q_t)(1 − q_l)),
+    // so its mean and variance are known, and Cov(I_t, I_c) = q_t(1 − q_c),
+    // Cov(I_l, I_c) = q_l(1 − q_c), I_t ⊥ I_l.
     let (mut mt, mut vt, mut ml, mut vl, mut mc, mut vc, mut ct, mut cl) =
         (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
     for &(a, b) in &q {
@@ -306,6 +278,33 @@ fn integer_counts_with(
         ct += a * (1.0 - e);
         cl += b * (1.0 - e);
     }
+    // The Monte Carlo p-value of the combined count (Kobak et al.'s): a
+    // replicate draws each station's "either" indicator as Bernoulli(q_c),
+    // one 32-bit uniform compared with round(q_c·2³²) (Bernoulli(q_c) within
+    // 2⁻³³), two stations per 64-bit draw. Only the combined count is
+    // simulated: the means and standard deviations above are exact.
+    let th: Vec<u64> = q
+        .iter()
+        .map(|&(a, b)| ((1.0 - (1.0 - a) * (1.0 - b)) * 4_294_967_296.0).round() as u64)
+        .collect();
+    let stream = test_seed(seed, INTEGER_PERCENTAGES);
+    progress.length(reps as u64);
+    let comb = replicates_with(stream, reps, progress, |rng| {
+        let mut c = 0u32;
+        let mut pairs = th.chunks_exact(2);
+        for pair in &mut pairs {
+            let u = rng.next_u64();
+            c += u32::from((u >> 32) < pair[0]);
+            c += u32::from((u & 0xFFFF_FFFF) < pair[1]);
+        }
+        if let [last] = pairs.remainder() {
+            c += u32::from(u64::from(rng.next_u32()) < *last);
+        }
+        f64::from(c)
+    });
+    // The test's p-value: the largest of the three standardised counts
+    // (continuity-corrected) referred to its trivariate normal null, with no
+    // Monte Carlo floor.
     let zs = |obs: usize, m: f64, v: f64| {
         if v > 0.0 {
             (obs as f64 - 0.5 - m) / v.sqrt()
@@ -320,14 +319,13 @@ fn integer_counts_with(
         (0.0, 0.0)
     };
     let p_min = max_z_p(zmax, rt, rl);
-    let (m2, s2) = mean_sd(&comb);
     Ok(IntegerCounts {
         included: idx.len(),
         turnout: t,
         leader: l,
         combined: c,
-        null_mean: [m0, m1, m2],
-        null_sd: [s0, s1, s2],
+        null_mean: [mt, ml, mc],
+        null_sd: [vt.sqrt(), vl.sqrt(), vc.sqrt()],
         p_value: upper_p(c as f64, &comb),
         p_min,
         whole_ids,
@@ -522,16 +520,23 @@ mod tests {
         for (a, b) in q.iter().zip(want) {
             assert!((a - b).abs() < 2e-3, "{q:?}");
         }
-        // Null means: turnout 0.1 + 0.15 = 0.25; share 0.1429 + 0.0987 = 0.2416;
-        // either: (1 − 0.9·6/7) + (1 − 0.85·0.9013) = 0.2286 + 0.2339 = 0.4625.
-        // With 4000 replicates the standard error is about 0.6/√4000 ≈ 0.01.
+        // Exact null means: turnout 0.1 + 0.15 = 0.25; share 0.1429 + 0.0987 =
+        // 0.2416; either: (1 − 0.9·6/7) + (1 − 0.85·0.9013) = 0.2286 + 0.2339
+        // = 0.4625 (each q within 2·10⁻³ of the value used, checked above).
+        // Variances Σq(1 − q): turnout 0.09 + 0.1275 = 0.2175.
+        assert!((r.null_mean[0] - 0.25).abs() < 4e-3, "{:?}", r.null_mean);
+        assert!((r.null_mean[1] - 0.2416).abs() < 4e-3, "{:?}", r.null_mean);
+        assert!((r.null_mean[2] - 0.4625).abs() < 4e-3, "{:?}", r.null_mean);
+        assert!((r.null_sd[0] - 0.2175f64.sqrt()).abs() < 4e-3, "{:?}", r.null_sd);
+        // The Monte Carlo mean of the combined count agrees with the exact one:
+        // over 4000 replicates its standard error is about √0.35/√4000 ≈ 0.01.
         let r = match integer_counts(&s, 1, 4000) {
             Ok(r) => r,
             Err(e) => panic!("{e}"),
         };
-        assert!((r.null_mean[0] - 0.25).abs() < 0.04, "{:?}", r.null_mean);
-        assert!((r.null_mean[1] - 0.2416).abs() < 0.04, "{:?}", r.null_mean);
-        assert!((r.null_mean[2] - 0.4625).abs() < 0.04, "{:?}", r.null_mean);
+        // P(N* ≥ 2) = q_c0·q_c3 ≈ 0.2286·0.2339 ≈ 0.0535, so the Monte Carlo
+        // p-value of the observed N = 2 is about that (sd √(0.05·0.95/4000) ≈ 0.0035).
+        assert!((r.p_value - 0.0535).abs() < 0.012, "{}", r.p_value);
     }
 
     #[test]

@@ -338,12 +338,18 @@ impl Stations {
         if self.region.is_empty() {
             return (vec![0; self.len()], 1);
         }
-        let mut map = std::collections::BTreeMap::new();
-        for r in &self.region {
-            let k = map.len();
-            map.entry(r.as_str()).or_insert(k);
-        }
-        let g = self.region.iter().map(|r| map[r.as_str()]).collect();
+        // Numbered in order of first appearance; one hash per station (a
+        // string-keyed ordered map cost seconds at 1,000,000 stations).
+        let mut map: std::collections::HashMap<&str, usize> =
+            std::collections::HashMap::with_capacity(1024);
+        let g = self
+            .region
+            .iter()
+            .map(|r| {
+                let k = map.len();
+                *map.entry(r.as_str()).or_insert(k)
+            })
+            .collect();
         (g, map.len())
     }
 }
