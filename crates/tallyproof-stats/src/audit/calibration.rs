@@ -9,7 +9,11 @@
 //! "other" (≈ 10%); the truth has B ahead of A by one vote (the hardest
 //! wrong outcome to catch, a near tie); the reported results move votes
 //! from B to A in randomly chosen stations until A leads by `margin` of
-//! the ballots. The audit draws sequentially and may stop after any draw
+//! the ballots: at most `max_move` votes at a time, so that with a small
+//! `max_move` (10) the overstatement is spread over most stations, and with
+//! `u64::MAX` it is concentrated in the fewest stations, each moving all of
+//! B's votes (the hardest case for a sheet-level comparison audit: a sample
+//! that misses those few stations sees only exact sheets). The audit draws sequentially and may stop after any draw
 //! (a stronger test than stopping only at the end of a round), up to the
 //! population for sheet methods and `ballot_cap` ballots for BRAVO.
 
@@ -34,11 +38,24 @@ pub struct Simulated {
 
 /// An election of `stations` stations whose reported result gives A a
 /// lead of `margin` (a share of the ballots); if `wrong`, the truth has B
-/// ahead by a vote, else the truth is the reported result.
+/// ahead by a vote, else the truth is the reported result. Spread errors
+/// (at most 10 votes moved at a time): [`election_with`] with 10.
 pub fn election(
     stations: usize,
     margin: f64,
     wrong: bool,
+    seed: u64,
+) -> Result<Simulated, AuditError> {
+    election_with(stations, margin, wrong, 10, seed)
+}
+
+/// [`election`] with at most `max_move` votes moved from B to A at a time
+/// (`u64::MAX`: all of a station's B votes, the fewest stations altered).
+pub fn election_with(
+    stations: usize,
+    margin: f64,
+    wrong: bool,
+    max_move: u64,
     seed: u64,
 ) -> Result<Simulated, AuditError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -65,15 +82,15 @@ pub fn election(
             }
         }
     }
-    // Reported: B votes moved to A at random stations (at most 10 at a
-    // time) until A leads by the margin; for a correct outcome this is the
-    // truth too.
+    // Reported: B votes moved to A at random stations (at most `max_move`
+    // at a time) until A leads by the margin; for a correct outcome this is
+    // the truth too.
     let mut reported = truth.clone();
     while lead < target {
         let i = rng.random_range(0..stations);
         let k = reported[i][1]
             .min(((target - lead) as u64).div_ceil(2))
-            .min(10);
+            .min(max_move);
         reported[i][1] -= k;
         reported[i][0] += k;
         lead += 2 * k as i64;
@@ -102,6 +119,9 @@ pub struct WrongWinnerRow {
     pub method: Method,
     /// Reported margin, share of ballots.
     pub margin: f64,
+    /// Most votes moved from B to A at a time in the reported results
+    /// (10: spread; `u64::MAX`: concentrated).
+    pub max_move: u64,
     /// Audits run.
     pub audits: u64,
     /// Audits that confirmed the wrong winner.
@@ -111,11 +131,14 @@ pub struct WrongWinnerRow {
 }
 
 /// Run `audits` sequential audits of one wrong-outcome election per audit
-/// (a new election and a new sample each time).
+/// (a new election and a new sample each time), the reported results
+/// moving at most `max_move` votes at a time ([`election_with`]).
+#[allow(clippy::too_many_arguments)]
 pub fn wrong_winner(
     method: Method,
     stations: usize,
     margin: f64,
+    max_move: u64,
     alpha: f64,
     audits: u64,
     ballot_cap: u64,
@@ -123,10 +146,11 @@ pub fn wrong_winner(
 ) -> Result<WrongWinnerRow, AuditError> {
     let mut confirmed = 0;
     for k in 0..audits {
-        let sim = election(
+        let sim = election_with(
             stations,
             margin,
             true,
+            max_move,
             seed ^ (k.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
         )?;
         let rep = &sim.reported;
@@ -207,6 +231,7 @@ pub fn wrong_winner(
     Ok(WrongWinnerRow {
         method,
         margin,
+        max_move,
         audits,
         confirmed,
         rate: confirmed as f64 / audits as f64,
@@ -233,6 +258,8 @@ pub struct CorrectRow {
     pub mean_rounds: f64,
     /// Audits that ended in a full hand count.
     pub full_counts: u64,
+    /// Audits confirmed at the end of round 1, 2, … (index 0 is round 1).
+    pub confirmed_in_round: Vec<u64>,
 }
 
 /// Round-by-round audits through [`AuditState`] and [`assess`], each with
@@ -254,6 +281,7 @@ pub fn correct_outcome(
     };
     let first = plan(&sim.reported, method, alpha, assume)?.size;
     let (mut draws, mut rounds, mut full) = (0u64, 0u64, 0u64);
+    let mut by_round: Vec<u64> = Vec::new();
     let opts = sim.reported.options.clone();
     for k in 0..audits {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ k);
@@ -301,7 +329,14 @@ pub fn correct_outcome(
             let a = assess(&st)?;
             match a.decision {
                 Decision::NextRound { size: s } if st.rounds.len() < 20 => size = s,
-                Decision::Confirmed => break,
+                Decision::Confirmed => {
+                    let r = st.rounds.len();
+                    if by_round.len() < r {
+                        by_round.resize(r, 0);
+                    }
+                    by_round[r - 1] += 1;
+                    break;
+                }
                 _ => {
                     full += 1;
                     break;
@@ -320,6 +355,7 @@ pub fn correct_outcome(
         mean_draws: draws as f64 / audits as f64,
         mean_rounds: rounds as f64 / audits as f64,
         full_counts: full,
+        confirmed_in_round: by_round,
     })
 }
 

@@ -100,8 +100,14 @@ pub struct Risk {
     pub history: Vec<f64>,
 }
 
-/// numpy's `isclose(a, b, atol, rtol)`: |a − b| ≤ atol + rtol·|b|.
+/// numpy's `isclose(a, b, atol, rtol)`: |a − b| ≤ atol + rtol·|b| for
+/// finite values; infinities are close only to an equal infinity (without
+/// that rule, |0 − ∞| ≤ rtol·∞ made a martingale past f64's range "close
+/// to 0", read as a risk of 1).
 fn isclose(a: f64, b: f64, atol: f64, rtol: f64) -> bool {
+    if a.is_infinite() || b.is_infinite() {
+        return a == b;
+    }
     (a - b).abs() <= atol + rtol * b.abs()
 }
 
@@ -205,15 +211,27 @@ impl NonnegMean {
         let m = self.null_means(t, x);
         let eta = self.etas(x, &m);
         let atol = 2.0 * EPS;
-        let mut prod = 1.0;
+        // The product is kept as a sign and the log of its magnitude: over
+        // thousands of draws it passes f64's range (a 10% pair after 5,000
+        // ballots is e^1400), where a plain product turns to ∞, then ∞·0 =
+        // NaN, read as a p-value of 1.
+        let (mut sign, mut log_abs) = (1.0f64, 0.0f64);
         let mut certain_null = false;
         let mut terms: Vec<f64> = x
             .iter()
             .zip(&m)
             .zip(&eta)
             .map(|((&xi, &mi), &ei)| {
-                prod *= (xi * ei / mi + (u - xi) * (u - ei) / (u - mi)) / u;
-                let mut term = prod;
+                let f = (xi * ei / mi + (u - xi) * (u - ei) / (u - mi)) / u;
+                if f.is_nan() {
+                    log_abs = f64::NAN;
+                } else {
+                    if f < 0.0 {
+                        sign = -sign;
+                    }
+                    log_abs += f.abs().ln();
+                }
+                let mut term = sign * log_abs.exp();
                 // m_j > u: the values not yet drawn cannot bring the mean
                 // up to t, so the null is certainly true from here on.
                 // SHANGRLA zeroes only this position and lets the product
@@ -306,6 +324,30 @@ mod tests {
         // T = 1.2 · 1.2 · 0.8 · 1 = 1.152, p = 1/1.152.
         assert!((r.p_value - 1.0 / 1.152).abs() < 1e-12);
         assert!((r.history[0] - 1.0 / 1.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn long_samples_do_not_overflow() {
+        // BRAVO for a pair with η = 0.83 after 2,788 votes for the winner
+        // and 549 for the loser (a real round-1 sample of a 5% race, pair
+        // winner–third): ln T = 2788 ln 1.66 + 549 ln 0.34 = 1413.0 − 592.3
+        // = 820.7, far past f64's ~709.8; the risk is e^−820.7 ≈ 0, not 1.
+        let t = NonnegMean {
+            estimator: Estimator::Fixed { eta: Some(0.83) },
+            reading: Reading::Last,
+            ..NonnegMean::alpha(1.0, Population::WithReplacement)
+        };
+        let mut x = vec![1.0; 2788];
+        x.extend(std::iter::repeat_n(0.0, 549));
+        let r = t.alpha_mart(&x);
+        assert_eq!(r.p_value, 0.0, "{}", r.p_value);
+        // And in the other order (the small factors first): the same.
+        x.reverse();
+        assert_eq!(t.alpha_mart(&x).p_value, 0.0);
+        // A moderate sample is unchanged: 1.66² · 0.34 = 0.936904, p = 1/0.936904 → 1.
+        let r = t.alpha_mart(&[1.0, 1.0, 0.0]);
+        assert_eq!(r.p_value, 1.0);
+        assert!((r.history[1] - 1.0 / (1.66f64 * 1.66)).abs() < 1e-12);
     }
 
     #[test]
