@@ -406,10 +406,12 @@ pub fn dip(x: &mut [f64]) -> f64 {
 /// kurtosis are descriptive: a second mode or a heavy right tail at high
 /// turnout and share is what ballot stuffing leaves (Myagkov, Ordeshook &
 /// Shakin 2009, ch. 3).
-/// The dips are computed on a seeded random subsample of at most
-/// [`SHAPE_MAX_STATIONS`] stations with at most [`SHAPE_MAX_REPLICATES`]
-/// simulated nulls: each replicate sorts its sample, and a second mode that
-/// matters shows in 10,000 stations as well as in a million.
+/// The dips are computed on a seeded random sample of whole groups holding
+/// about [`SHAPE_MAX_STATIONS`] stations (every station of each group drawn,
+/// so that the centring and the spread of a group are those of the full
+/// data) with at most [`SHAPE_MAX_REPLICATES`] simulated nulls: each
+/// replicate sorts its sample, and a second mode that matters shows in
+/// 10,000 stations as well as in a million.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DistributionShape;
 
@@ -498,22 +500,50 @@ impl ForensicTest for DistributionShape {
         }
         let all = idx.len();
         let stream = test_seed(options.seed, DISTRIBUTION_SHAPE);
+        let (all_groups, ng) = input.stations.groups();
         if all > SHAPE_MAX_STATIONS {
-            // A seeded random subsample (partial Fisher–Yates), in station order.
             let mut rng = replicate_rng(stream ^ 0x5AB5_A3D1_E000_0001, 0);
-            let mut pos: Vec<usize> = (0..all).collect();
-            for a in 0..SHAPE_MAX_STATIONS {
-                let c = rng.random_range(a..all);
-                pos.swap(a, c);
-            }
-            pos.truncate(SHAPE_MAX_STATIONS);
+            let mut pos: Vec<usize> = if ng > 1 {
+                // Whole groups, in a seeded random order, until the sample
+                // holds SHAPE_MAX_STATIONS stations: each kept group keeps
+                // all its stations, so the deviations from its median and its
+                // spread are those of the full data. (A sample of stations
+                // broke groups of 50 into ones and twos at 1,000,000
+                // stations, and the null's spread, estimated from one or two
+                // deviations, no longer matched the data's.)
+                let mut members: Vec<Vec<usize>> = vec![Vec::new(); ng];
+                for (k, &i) in idx.iter().enumerate() {
+                    members[all_groups[i]].push(k);
+                }
+                let mut order: Vec<usize> = (0..ng).collect();
+                for a in (1..ng).rev() {
+                    let c = rng.random_range(0..=a);
+                    order.swap(a, c);
+                }
+                let mut pos = Vec::with_capacity(SHAPE_MAX_STATIONS + 64);
+                for &gk in &order {
+                    if pos.len() >= SHAPE_MAX_STATIONS {
+                        break;
+                    }
+                    pos.extend_from_slice(&members[gk]);
+                }
+                pos
+            } else {
+                // A seeded random sample of stations (partial Fisher–Yates).
+                let mut pos: Vec<usize> = (0..all).collect();
+                for a in 0..SHAPE_MAX_STATIONS {
+                    let c = rng.random_range(a..all);
+                    pos.swap(a, c);
+                }
+                pos.truncate(SHAPE_MAX_STATIONS);
+                pos
+            };
             pos.sort_unstable();
             idx = pos.iter().map(|&k| idx[k]).collect();
             t = pos.iter().map(|&k| t[k]).collect();
             v = pos.iter().map(|&k| v[k]).collect();
         }
         let reps = options.replicates.clamp(1, SHAPE_MAX_REPLICATES);
-        let (all_groups, ng) = input.stations.groups();
         if ng > 1 {
             let g: Vec<usize> = idx.iter().map(|&i| all_groups[i]).collect();
             center_by_group(&mut t, &g, ng);
@@ -584,8 +614,10 @@ impl ForensicTest for DistributionShape {
             .into();
         if all > SHAPE_MAX_STATIONS {
             f.null.push_str(&format!(
-                " Computed on a seeded random subsample of {SHAPE_MAX_STATIONS} of the {all} \
-                 stations (the same seed gives the same subsample)."
+                " Computed on {} of the {all} stations: whole groups drawn in a seeded random \
+                 order until at least {SHAPE_MAX_STATIONS} stations (the same seed gives the \
+                 same sample).",
+                idx.len()
             ));
         }
         f.seed = options.seed;
@@ -597,6 +629,39 @@ impl ForensicTest for DistributionShape {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_tables_are_sampled_by_whole_groups() {
+        // 12,000 stations in 300 groups of 40 (> SHAPE_MAX_STATIONS): groups are
+        // drawn whole until at least 10,000 stations, so the sample holds
+        // 250 groups, exactly 10,000 stations, and every group is in or out.
+        let n = 12_000usize;
+        let reg = vec![1000u64; n];
+        let ballots: Vec<u64> = (0..n).map(|i| 500 + (i as u64 * 37) % 300).collect();
+        let lead: Vec<u64> = ballots.iter().map(|b| b / 2 + 7).collect();
+        let other: Vec<u64> = ballots.iter().zip(&lead).map(|(b, l)| b - l).collect();
+        let s = Stations::new(
+            (0..n).map(|i| format!("s{i}")).collect(),
+            reg,
+            ballots.clone(),
+            ballots,
+            vec![0; n],
+            vec!["a".into(), "b".into()],
+            vec![lead, other],
+        )
+        .and_then(|s| s.with_regions((0..n).map(|i| format!("g{}", i % 300)).collect()))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let opts = Options {
+            seed: 3,
+            replicates: 3,
+            level: 0.05,
+        };
+        let f = DistributionShape
+            .run(&Input::new(&s), &opts)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(f.get("stations in the dip"), Some(10_000.0));
+        assert!(f.null.contains("whole groups"), "{}", f.null);
+    }
 
     #[test]
     fn dip_matches_reference() {
