@@ -38,6 +38,9 @@
 )]
 
 pub mod charts;
+pub mod quickcount;
+
+pub use quickcount::QuickCount;
 
 use std::fmt::Write as _;
 
@@ -140,6 +143,8 @@ pub struct ReportData<'a> {
     pub stations: &'a Stations,
     /// Forensic findings, when the suite was run.
     pub forensics: Option<&'a SuiteReport>,
+    /// A quick count on a published sample, when one was given.
+    pub quick_count: Option<QuickCount>,
 }
 
 impl<'a> ReportData<'a> {
@@ -155,6 +160,7 @@ impl<'a> ReportData<'a> {
             verdict: None,
             stations,
             forensics: None,
+            quick_count: None,
         }
     }
 
@@ -185,6 +191,12 @@ impl<'a> ReportData<'a> {
     /// Sets the forensic findings.
     pub fn with_forensics(mut self, f: &'a SuiteReport) -> Self {
         self.forensics = Some(f);
+        self
+    }
+
+    /// Sets the quick count on a published sample.
+    pub fn with_quick_count(mut self, q: QuickCount) -> Self {
+        self.quick_count = Some(q);
         self
     }
 
@@ -287,6 +299,9 @@ pub fn render(d: &ReportData<'_>) -> Result<String, ReportError> {
         for l in &v.lines {
             writeln!(h, "<p>{}</p>", esc(l))?;
         }
+    }
+    if let Some(q) = &d.quick_count {
+        quickcount::section(&mut h, q)?;
     }
     charts_section(&mut h, d)?;
     findings(&mut h, d)?;

@@ -15,8 +15,9 @@
 //! The share of option `j` is the ratio `R = Y / X` of its votes to the
 //! options' total. With `N_h` stations in stratum `h` of the frame and `n_h`
 //! sheets of its sampled stations in hand, the combined ratio estimate in
-//! stratified random sampling (Cochran 1977, ch. 6, "the combined ratio
-//! estimate") is
+//! stratified random sampling (Cochran 1977, *Sampling Techniques*, 3rd
+//! ed., ch. 6 §6.10–6.11, "the combined ratio estimate", its variance by
+//! linearisation as in §6.3) is
 //!
 //! `R̂ = Σ_h N_h ȳ_h / Σ_h N_h x̄_h`,
 //!
@@ -40,7 +41,9 @@
 //! with `σ² = p(1 − p)` for a share `p` and `σ² = p₁ + p₂ − (p₁ − p₂)²` for
 //! the margin between the first two; or `S²_{d,h}` measured on a pilot
 //! (sheets of an earlier election or of a first sample at the same kind of
-//! stations). With proportional allocation (Cochran 1977, ch. 5) the
+//! stations). With proportional allocation (Cochran 1977 ch. 5 §5.3, and
+//! the sample size for a half-width with the finite-population correction
+//! as for a proportion in §4.4) the
 //! variance is `(1/n − 1/N) Σ_h W_h S²_{d,h} / x̄²`, so the total `n` for a
 //! half-width `E` at normal quantile `z` is
 //! `n = 1 / ((E/z)² x̄² / Σ_h W_h S²_{d,h} + 1/N)`; each stratum's share is
@@ -725,8 +728,9 @@ fn moments_from_pilot(
 
 /// The sample size per stratum for the target margin (see the module doc:
 /// NDI / Estok, Nevitte & Cowan 2002 ch. 5 for stations as sampling units;
-/// Cochran 1977 ch. 5 proportional allocation with finite-population
-/// correction; Kish 1965 ch. 5 for the design effect).
+/// Cochran 1977 ch. 5 §5.3 proportional allocation, §4.4 sample size with
+/// the finite-population correction; Kish 1965 ch. 5 for the design
+/// effect).
 pub fn plan(
     frame: &Frame,
     params: &PlanParams,

@@ -1,14 +1,22 @@
 //! Sample sizes before the audit, per method, under stated assumptions.
+//! A size is a planning figure, not a guarantee: the audit stops when the
+//! risk measured on the audited sheets reaches α, whatever the plan said
+//! (Lindeman & Stark 2012, "A Gentle Introduction to Risk-Limiting
+//! Audits", IEEE Security & Privacy 10(5), on initial sample sizes and
+//! escalation).
 //!
-//! - MACRO: Arlo's first-round size (no discrepancies, one draw added);
+//! - MACRO: Arlo's first-round size (no discrepancies, one draw added;
+//!   Stark 2009 §3 eq. (13) solved for n);
 //!   with an assumed error rate, the first draw at which the risk reaches
 //!   α when every ⌊1/r⌋-th draw, starting with the first, has the taint of
 //!   an error of `error_votes` votes in a station of average bound.
-//! - ALPHA: SHANGRLA's `Assertion.find_sample_size` with `reps=None`: the
+//! - ALPHA: SHANGRLA's `Assertion.find_sample_size` with `reps=None`
+//!   (its planning rule for a hypothesised population): the
 //!   first draw at which the risk reaches α over a population of N sheets
 //!   where every ⌊1/r⌋-th sheet, starting with the first, overstates the
 //!   pair's margin by `error_votes` votes and the others are exact.
-//! - BRAVO: Arlo's `get_sample_size` (the reported shares are right; there
+//! - BRAVO: Arlo's `get_sample_size` (Lindeman, Stark & Yates 2012 §3 eq.
+//!   (4) for the ASN; the reported shares are right; there
 //!   are no "errors" in ballot polling, only the true shares), with the
 //!   expected number of distinct stations the ballots are in.
 

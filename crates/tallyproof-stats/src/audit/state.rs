@@ -4,6 +4,16 @@
 //! seed, the rounds and what was found. [`assess`] is a pure function of
 //! it, so a second observer with the same file gets the same risk.
 //!
+//! Rounds: the risk is the ALPHA p-value over every audited draw so far in
+//! draw order (Stark 2023 §2: a test supermartingale, valid at any
+//! stopping time, so rounds may be added as the data ask); the next
+//! round's size is Arlo's for each method — MACRO's Kaplan–Markov size from
+//! the risk so far (Stark 2009 §3), BRAVO's size with a 0.9 chance of
+//! stopping in that round if the reported shares are right (Lindeman,
+//! Stark & Yates 2012 §3; Arlo `autoselect_sample_size`), and for ALPHA
+//! SHANGRLA's `find_sample_size` on the draws so far followed by the
+//! population the plan assumes.
+//!
 //! Draws (all reproducible from the seed's SHA-256, `h = hex(SHA-256(seed))`,
 //! with Rivest's `uniform` of [`crate::sample`]):
 //! - `alpha`: stations in consistent-sampler order, without replacement

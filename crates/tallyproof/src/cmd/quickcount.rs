@@ -31,12 +31,13 @@
 //! Every figure assumes a complete frame, a seed fixed before the data, and
 //! sheets missing at random and independent within strata.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use tallyproof_core::{Announcement, NoProgress, read_files};
+use tallyproof_core::{Announcement, Config, Dataset, NoProgress, read_files};
 use tallyproof_stats::quickcount::{self, PilotStratum, PlanParams, Target};
+use tallyproof_stats::sample::PublishedSample;
 
 use super::input::{Input, Loaded};
 use super::sample::{check_sample, load_frame};
@@ -202,24 +203,65 @@ fn estimate(a: EstimateArgs) -> Result<ExitCode> {
     let Some(registry) = a.input.registry.as_ref() else {
         bail!("--registry is required: the frame the sample was drawn from");
     };
-    let (sample, diffs) = check_sample((&a.input.config, registry), &a.sample)?;
+    let sample = checked_sample(&a.input.config, registry, &a.sample)?;
+    let Loaded { config, data, .. } = a.input.load()?;
+    let ann = a
+        .announcement
+        .as_ref()
+        .map(|p| Announcement::from_path(p))
+        .transpose()?;
+    let (est, outside, comparisons) =
+        quick_count(&config, &data, &sample, ann.as_ref(), a.confidence)?;
+    if a.json {
+        let v = serde_json::json!({
+            "estimate": est,
+            "sheets_outside_sample": outside,
+            "announcement": comparisons.as_ref().map(|(l, c)| serde_json::json!({"label": l, "comparisons": c})),
+            "sample": {"seed": sample.seed, "seed_commitment": sample.seed_commitment, "frame_digest": sample.frame_digest},
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        print!("{}", render_estimate(&est, outside, comparisons.as_ref()));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The published sample, redone from its seed and the frame; an error
+/// naming every difference when it is not the draw it claims to be.
+pub(crate) fn checked_sample(
+    config: &Path,
+    registry: &Path,
+    path: &Path,
+) -> Result<PublishedSample> {
+    let (sample, diffs) = check_sample((config, registry), path)?;
     if !diffs.is_empty() {
         let reasons: Vec<String> = diffs.iter().map(|d| format!("- {d}")).collect();
         bail!(
             "the sample {} is not the published draw, so no quick count is made from it:\n{}",
-            a.sample.display(),
+            path.display(),
             reasons.join("\n")
         );
     }
-    let Loaded { config, data, .. } = a.input.load()?;
-    let matched = quickcount::match_sheets(&sample, &data.sheets)?;
+    Ok(sample)
+}
+
+/// The quick count on the sheets of a checked sample: the estimate, the
+/// sheets in hand outside the sample, and the comparison with an
+/// announcement.
+pub(crate) fn quick_count(
+    config: &Config,
+    data: &Dataset,
+    sample: &PublishedSample,
+    ann: Option<&Announcement>,
+    confidence: f64,
+) -> Result<QuickCountFigures> {
+    let matched = quickcount::match_sheets(sample, &data.sheets)?;
     let keys = config.option_keys();
-    let est = quickcount::estimate(&keys, &matched.strata, a.confidence)?;
-    let comparisons = match &a.announcement {
+    let est = quickcount::estimate(&keys, &matched.strata, confidence)?;
+    let comparisons = match ann {
         None => None,
-        Some(p) => {
-            let ann = Announcement::from_path(p)?;
-            let targets = ann.targets(&config)?;
+        Some(ann) => {
+            let targets = ann.targets(config)?;
             let covered: usize = targets.iter().map(|t| t.options.len()).sum();
             let denom = if covered == keys.len() {
                 targets
@@ -243,23 +285,16 @@ fn estimate(a: EstimateArgs) -> Result<ExitCode> {
                 .collect();
             Some((
                 ann.label.clone(),
-                quickcount::compare(&matched.strata, keys.len(), &t, denom, a.confidence)?,
+                quickcount::compare(&matched.strata, keys.len(), &t, denom, confidence)?,
             ))
         }
     };
-    if a.json {
-        let v = serde_json::json!({
-            "estimate": est,
-            "sheets_outside_sample": matched.outside_sample,
-            "announcement": comparisons.as_ref().map(|(l, c)| serde_json::json!({"label": l, "comparisons": c})),
-            "sample": {"seed": sample.seed, "seed_commitment": sample.seed_commitment, "frame_digest": sample.frame_digest},
-        });
-        println!("{}", serde_json::to_string_pretty(&v)?);
-    } else {
-        print!(
-            "{}",
-            render_estimate(&est, matched.outside_sample, comparisons.as_ref())
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok((est, matched.outside_sample, comparisons))
 }
+
+/// An estimate, the sheets outside the sample, and (label, comparisons).
+pub(crate) type QuickCountFigures = (
+    quickcount::Estimate,
+    usize,
+    Option<(String, Vec<quickcount::Comparison>)>,
+);

@@ -4,7 +4,13 @@
 //! charts and every forensic test with its assumption and caveat.
 //!
 //! Usage: `tallyproof report --config C FILE... [--announcement A]
-//! [--registry R] [--seed S] [--replicates N] -o report.html`
+//! [--registry R] [--seed S] [--replicates N] [--sample SAMPLE.json] -o report.html`
+//!
+//! With `--sample` (a published draw from `tallyproof sample --out`, checked
+//! against its seed and the `--registry` frame first) the report gains a
+//! quick-count section: each option's share with its 95% interval, the
+//! realised sample per stratum, the comparison with the announcement, and
+//! what the figures assume.
 //!
 //! The file has inline SVG charts and inline styles: no network, no script.
 //! It reads on a phone and prints on paper.
@@ -15,7 +21,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use tallyproof_core::evidence::{Verdict as CoreVerdict, feasibility};
 use tallyproof_core::{Announcement, Config, Dataset, Registry, tabulate};
-use tallyproof_report::{Coverage, OptionTotal, RegionRow, ReportData, Verdict, int, render};
+use tallyproof_report::{
+    Coverage, OptionTotal, QuickCount, RegionRow, ReportData, Verdict, int, render,
+};
 use tallyproof_stats::forensics::Options;
 
 use super::input::{Input, Loaded};
@@ -35,12 +43,27 @@ pub struct Args {
     /// Replicates of each simulated null.
     #[arg(long, default_value_t = 1000)]
     replicates: usize,
+    /// A published sample (`tallyproof sample --out`): adds a quick count of
+    /// its sheets (needs --registry, the frame it was drawn from).
+    #[arg(long, value_name = "SAMPLE.json")]
+    sample: Option<PathBuf>,
     /// Where to write the HTML file.
     #[arg(long, short = 'o', value_name = "FILE")]
     out: PathBuf,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
+    let sample = match (&args.sample, &args.input.registry) {
+        (None, _) => None,
+        (Some(_), None) => {
+            anyhow::bail!("--sample needs --registry: the frame the sample was drawn from")
+        }
+        (Some(p), Some(r)) => Some(super::quickcount::checked_sample(
+            &args.input.config,
+            r,
+            p,
+        )?),
+    };
     let Loaded {
         config,
         registry,
@@ -60,13 +83,29 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if let Some(p) = &args.announcement {
         sources.push(format!("announcement file {}", p.display()));
     }
-    let text = html(
+    let quick = match (&sample, &args.sample) {
+        (Some(smp), Some(path)) => {
+            let (estimate, outside_sample, announcement) =
+                super::quickcount::quick_count(&config, &data, smp, ann.as_ref(), 0.95)?;
+            sources.push(format!("published sample {}", path.display()));
+            Some(QuickCount {
+                estimate,
+                outside_sample,
+                seed: smp.seed.clone(),
+                sample_file: path.display().to_string(),
+                announcement,
+            })
+        }
+        _ => None,
+    };
+    let text = html_with(
         &config,
         &data,
         registry.as_ref(),
         ann.as_ref(),
         &options,
         &sources,
+        quick,
     )?;
     std::fs::write(&args.out, text).with_context(|| format!("writing {}", args.out.display()))?;
     println!("{}", args.out.display());
@@ -83,6 +122,19 @@ pub fn html(
     ann: Option<&Announcement>,
     options: &Options,
     sources: &[String],
+) -> Result<String> {
+    html_with(config, data, registry, ann, options, sources, None)
+}
+
+/// [`html`] with a quick-count section when `quick` is given.
+pub fn html_with(
+    config: &Config,
+    data: &Dataset,
+    registry: Option<&Registry>,
+    ann: Option<&Announcement>,
+    options: &Options,
+    sources: &[String],
+    quick: Option<QuickCount>,
 ) -> Result<String> {
     let suite = super::forensics::suite(data, ann, &[], options)?;
     let stations = super::forensics::stations(data)?;
@@ -122,6 +174,9 @@ pub fn html(
         })
         .with_regions(regions)
         .with_forensics(&suite);
+    if let Some(q) = quick {
+        rd = rd.with_quick_count(q);
+    }
     for s in sources {
         rd = rd.with_source(s);
     }

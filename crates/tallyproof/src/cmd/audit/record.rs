@@ -3,6 +3,10 @@
 //! quarantined sheet is not recorded: fix it and record again); or, for
 //! ballot polling, the vote on each drawn ballot from a CSV `draw,vote`
 //! (vote: an option key, empty for blank, null or other).
+//!
+//! Exit 0 when every sheet read was recorded or was of a station not drawn
+//! (reported on stderr), 1 when a sheet was quarantined (not recorded),
+//! 2 when the input cannot be read or does not fit the audit.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,6 +33,9 @@ pub struct Args {
     /// Drawn ballots, CSV `draw,vote` (bravo).
     #[arg(long, value_name = "FILE")]
     ballots: Option<PathBuf>,
+    /// Print JSON instead of a sentence.
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -52,7 +59,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
             n += 1;
         }
         super::save(&args.state, &st)?;
-        println!("recorded {} ballots", int(n));
+        if args.json {
+            println!("{}", serde_json::json!({ "recorded_ballots": n }));
+        } else {
+            println!(
+                "recorded {} ballots; `tallyproof audit assess --state {}` gives the risk",
+                int(n),
+                args.state.display()
+            );
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let Some(cfg) = &args.config else {
@@ -116,12 +131,33 @@ pub fn run(args: Args) -> Result<ExitCode> {
         n += 1;
     }
     super::save(&args.state, &st)?;
+    if args.json {
+        let v = serde_json::json!({
+            "recorded": n,
+            "differ": differ,
+            "not_drawn": skipped,
+            "quarantined": data.quarantine.len(),
+        });
+        println!("{v}");
+        return Ok(code(data.quarantine.len()));
+    }
     println!(
-        "recorded {} audited sheets ({} differ from the reported); {} not drawn, {} quarantined",
+        "recorded {} audited sheets ({} differ from the reported); {} not drawn, {} quarantined; `tallyproof audit assess --state {}` gives the risk",
         int(n),
         int(differ),
         int(skipped),
-        int(data.quarantine.len() as u64)
+        int(data.quarantine.len() as u64),
+        args.state.display()
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(code(data.quarantine.len()))
+}
+
+/// Exit 1 when an audited sheet was quarantined (as `validate` does): it
+/// is not recorded, and its station still waits for a valid sheet.
+fn code(quarantined: usize) -> ExitCode {
+    if quarantined > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
