@@ -53,7 +53,7 @@ fn election(d: &Path) -> (PathBuf, PathBuf) {
         "--options",
         "3",
         "--seed",
-        "21",
+        "1",
         "--missing",
         "0",
         "--out",
@@ -427,7 +427,11 @@ fn ballot_polling_audit_records_ballots() {
         "--ballots",
         s(&f),
     ]));
-    assert!(rec.contains(&format!("recorded {}", draws.len())), "{rec}");
+    assert!(
+        rec.replace(',', "")
+            .contains(&format!("recorded {}", draws.len())),
+        "{rec}"
+    );
     let a = json(&run(&["audit", "assess", "--state", s(&st), "--json"]));
     assert_eq!(a["assessment"]["decision"]["decision"], "confirmed", "{a}");
 
