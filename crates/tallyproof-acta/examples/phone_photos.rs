@@ -88,7 +88,11 @@ fn main() {
         eprintln!("no colour photo read");
         std::process::exit(1);
     }
-    eprintln!("{} readable sheets × {shots} shots × {:?} px", sheets.len(), SIZES);
+    eprintln!(
+        "{} readable sheets × {shots} shots × {:?} px",
+        sheets.len(),
+        SIZES
+    );
     let jobs: Vec<(usize, u64)> = (0..sheets.len())
         .flat_map(|i| (0..shots).map(move |k| (i, k)))
         .collect();

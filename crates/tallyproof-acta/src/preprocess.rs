@@ -406,6 +406,9 @@ mod tests {
         // A scan (paper filling the frame): no box, the whole page.
         let scan = GrayImage::from_pixel(100, 300, image::Luma([230]));
         assert_eq!(paper_box(&scan), None);
-        assert_eq!(crop(&scan, Region::PaperTail { length: 1.0 }).dimensions(), (100, 100));
+        assert_eq!(
+            crop(&scan, Region::PaperTail { length: 1.0 }).dimensions(),
+            (100, 100)
+        );
     }
 }

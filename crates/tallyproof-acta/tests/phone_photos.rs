@@ -36,10 +36,17 @@ fn phone_photos_of_real_actas_decode_above_the_floor() {
             .scan_bytes("photo.jpg", &bytes)
             .result()
             .is_ok_and(|p| p.payload.station_id == d.payload.station_id);
-        eprintln!("{} {shot:?}: {}", path.display(), if ok { "read" } else { "-" });
+        eprintln!(
+            "{} {shot:?}: {}",
+            path.display(),
+            if ok { "read" } else { "-" }
+        );
         read += usize::from(ok);
     }
     eprintln!("{read}/{tried} phone-like photos read at 2400 px");
     assert_eq!(tried, 11, "the 11 readable real actas");
-    assert!(read >= FLOOR_2400, "{read}/{tried} read, floor {FLOOR_2400}");
+    assert!(
+        read >= FLOOR_2400,
+        "{read}/{tried} read, floor {FLOOR_2400}"
+    );
 }

@@ -11,12 +11,19 @@ use serde_json::Value;
 async fn an_unread_photo_is_answered_at_once_with_the_reason_and_a_close_up_request() {
     let t = common::TestApp::new(common::Backend::Sqlite).await.unwrap();
     // A grey JPEG with no code in it.
-    let img = image::GrayImage::from_fn(400, 300, |x, y| image::Luma([((x * 7 + y * 3) % 200) as u8]));
+    let img = image::GrayImage::from_fn(400, 300, |x, y| {
+        image::Luma([((x * 7 + y * 3) % 200) as u8])
+    });
     let mut jpeg = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
-        .unwrap();
+    img.write_to(
+        &mut std::io::Cursor::new(&mut jpeg),
+        image::ImageFormat::Jpeg,
+    )
+    .unwrap();
     let mut b = Vec::new();
-    b.extend_from_slice(b"--B\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"p.jpg\"\r\n\r\n");
+    b.extend_from_slice(
+        b"--B\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"p.jpg\"\r\n\r\n",
+    );
     b.extend_from_slice(&jpeg);
     b.extend_from_slice(b"\r\n--B--\r\n");
     let req = Request::builder()
@@ -38,6 +45,8 @@ async fn an_unread_photo_is_answered_at_once_with_the_reason_and_a_close_up_requ
     assert!(advice.contains("type the numbers"), "{advice}");
     // The store says the same.
     let sha = v["sha256"].as_str().unwrap();
-    let (_, st) = t.json("GET", &format!("/api/v1/uploads/{sha}"), None, None).await;
+    let (_, st) = t
+        .json("GET", &format!("/api/v1/uploads/{sha}"), None, None)
+        .await;
     assert_eq!(st["qr"], "unread", "{st}");
 }

@@ -28,37 +28,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "## Wrong reported winner: confirmed at risk limit {alpha} ({audits} audits each, {stations} stations, BRAVO up to {cap} ballots)\n"
     );
-    println!("seed {seed}; errors spread: at most 10 votes moved from B to A at a time; concentrated: all of B's votes in the fewest stations\n");
     println!(
-        "| method | reported margin | errors | audits | confirmed | rate | 95% upper bound |"
+        "seed {seed}; errors spread: at most 10 votes moved from B to A at a time; concentrated: all of B's votes in the fewest stations\n"
     );
+    println!("| method | reported margin | errors | audits | confirmed | rate | 95% upper bound |");
     println!("|---|---|---|---|---|---|---|");
     for m in Method::ALL {
         for &margin in &margins {
             for (errors, max_move) in [("spread", 10), ("concentrated", u64::MAX)] {
-            let r = wrong_winner(
-                m,
-                stations,
-                margin,
-                max_move,
-                alpha,
-                audits,
-                cap,
-                seed + (margin * 1000.0) as u64,
-            )?;
-            // One-sided 95% upper bound (Wilson score) on the true rate.
-            let (n, p, z) = (r.audits as f64, r.rate, 1.645f64);
-            let ub = (p + z * z / (2.0 * n) + z * ((p * (1.0 - p) + z * z / (4.0 * n)) / n).sqrt())
-                / (1.0 + z * z / n);
-            println!(
-                "| {} | {:.0}% | {errors} | {} | {} | {:.4} | {:.4} |",
-                m.as_str(),
-                margin * 100.0,
-                r.audits,
-                r.confirmed,
-                r.rate,
-                ub
-            );
+                let r = wrong_winner(
+                    m,
+                    stations,
+                    margin,
+                    max_move,
+                    alpha,
+                    audits,
+                    cap,
+                    seed + (margin * 1000.0) as u64,
+                )?;
+                // One-sided 95% upper bound (Wilson score) on the true rate.
+                let (n, p, z) = (r.audits as f64, r.rate, 1.645f64);
+                let ub =
+                    (p + z * z / (2.0 * n) + z * ((p * (1.0 - p) + z * z / (4.0 * n)) / n).sqrt())
+                        / (1.0 + z * z / n);
+                println!(
+                    "| {} | {:.0}% | {errors} | {} | {} | {:.4} | {:.4} |",
+                    m.as_str(),
+                    margin * 100.0,
+                    r.audits,
+                    r.confirmed,
+                    r.rate,
+                    ub
+                );
             }
         }
     }

@@ -76,6 +76,9 @@ fn bravo_rounds_finish_with_the_planned_probability() {
     // every later round was 1 ballot.)
     let r = correct_outcome(Method::Bravo, 200, 0.05, ALPHA, 0.0, 20, 11).unwrap();
     assert_eq!(r.full_counts, 0, "{r:?}");
-    assert!(r.confirmed_in_round.first().copied().unwrap_or(0) >= 12, "{r:?}");
+    assert!(
+        r.confirmed_in_round.first().copied().unwrap_or(0) >= 12,
+        "{r:?}"
+    );
     assert!(r.mean_rounds < 2.0, "{r:?}");
 }

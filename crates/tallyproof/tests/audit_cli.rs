@@ -256,7 +256,10 @@ fn sheet_audit_over_rounds_with_escalation_and_a_second_observer() {
         Some(n1 as u64)
     );
     assert!(a["assumes"].as_str().unwrap().contains("seed"));
-    usage_error(&run(&["audit", "sample", "--state", s(&st)]), "not recorded");
+    usage_error(
+        &run(&["audit", "sample", "--state", s(&st)]),
+        "not recorded",
+    );
 
     // Round 1's audited sheets: three of them move 60 votes from the
     // winner to the runner-up (each overstates the margin by 120 votes).

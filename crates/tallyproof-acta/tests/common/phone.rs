@@ -92,7 +92,10 @@ fn homography(from: [(f64, f64); 4], to: [(f64, f64); 4]) -> [f64; 9] {
 
 fn apply(h: &[f64; 9], x: f64, y: f64) -> (f64, f64) {
     let w = h[6] * x + h[7] * y + h[8];
-    ((h[0] * x + h[1] * y + h[2]) / w, (h[3] * x + h[4] * y + h[5]) / w)
+    (
+        (h[0] * x + h[1] * y + h[2]) / w,
+        (h[3] * x + h[4] * y + h[5]) / w,
+    )
 }
 
 fn bilinear(img: &GrayImage, x: f64, y: f64) -> Option<f64> {
@@ -124,12 +127,7 @@ pub fn frame(sheet: &GrayImage, shot: &Shot, long: u32, rng: &mut Rng) -> GrayIm
     // portrait sheet, the left of a landscape one) narrower.
     let k = shot.keystone / 2.0;
     let corners = if portrait {
-        [
-            (sw * k, 0.0),
-            (sw * (1.0 - k), 0.0),
-            (sw, sh),
-            (0.0, sh),
-        ]
+        [(sw * k, 0.0), (sw * (1.0 - k), 0.0), (sw, sh), (0.0, sh)]
     } else {
         [(0.0, sh * k), (sw, 0.0), (sw, sh), (0.0, sh * (1.0 - k))]
     };
@@ -161,7 +159,12 @@ pub fn frame(sheet: &GrayImage, shot: &Shot, long: u32, rng: &mut Rng) -> GrayIm
         .iter()
         .map(|&(x, y)| (cx + x * scale, cy + y * scale))
         .collect();
-    let src = [(0.0, 0.0), (sw - 1.0, 0.0), (sw - 1.0, sh - 1.0), (0.0, sh - 1.0)];
+    let src = [
+        (0.0, 0.0),
+        (sw - 1.0, 0.0),
+        (sw - 1.0, sh - 1.0),
+        (0.0, sh - 1.0),
+    ];
     let inv = homography([dst[0], dst[1], dst[2], dst[3]], src);
     // Light: a linear gradient in a random direction from 1 to `light`,
     // times a vignette that darkens the corners by a tenth.
@@ -172,7 +175,10 @@ pub fn frame(sheet: &GrayImage, shot: &Shot, long: u32, rng: &mut Rng) -> GrayIm
     let mut noise = Rng::new(rng.next_u64());
     let mut out = GrayImage::new(fw, fh);
     for (x, y, p) in out.enumerate_pixels_mut() {
-        let (fx, fy) = (f64::from(x) - f64::from(fw) / 2.0, f64::from(y) - f64::from(fh) / 2.0);
+        let (fx, fy) = (
+            f64::from(x) - f64::from(fw) / 2.0,
+            f64::from(y) - f64::from(fh) / 2.0,
+        );
         let along = (fx * gx + fy * gy) / half; // -1 .. 1
         let g = 1.0 - (1.0 - shot.light) * (along + 1.0) / 2.0;
         let r2 = (fx * fx + fy * fy) / (half * half);
@@ -207,7 +213,10 @@ pub fn shrink(camera_jpeg: &[u8], long: u32, quality: u8) -> Vec<u8> {
         (f64::from(w) * f).round() as u32,
         (f64::from(h) * f).round() as u32,
     );
-    jpeg(&imageops::resize(&img, nw, nh, FilterType::Triangle), quality)
+    jpeg(
+        &imageops::resize(&img, nw, nh, FilterType::Triangle),
+        quality,
+    )
 }
 
 /// The photos of one shot: the camera's file at 4,000 px, then the app's

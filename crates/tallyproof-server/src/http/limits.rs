@@ -372,11 +372,15 @@ mod tests {
             },
         };
         let mut a = axum::http::Request::new(());
-        a.headers_mut()
-            .insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer tp_a"));
+        a.headers_mut().insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer tp_a"),
+        );
         let mut b = axum::http::Request::new(());
-        b.headers_mut()
-            .insert(header::COOKIE, HeaderValue::from_static("x=1; tp_token=tp_a"));
+        b.headers_mut().insert(
+            header::COOKIE,
+            HeaderValue::from_static("x=1; tp_token=tp_a"),
+        );
         let mut c = axum::http::Request::new(());
         c.extensions_mut()
             .insert(ConnectInfo(SocketAddr::from(([192, 0, 2, 1], 9))));

@@ -13,7 +13,10 @@ pub struct PgStore {
 impl PgStore {
     /// Connect to `url` (`postgres://…`).
     pub async fn open(url: &str) -> Result<PgStore, super::StoreError> {
-        let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect(url)
+            .await?;
         Ok(PgStore { pool })
     }
 

@@ -527,7 +527,11 @@ mod tests {
         assert!((r.null_mean[0] - 0.25).abs() < 4e-3, "{:?}", r.null_mean);
         assert!((r.null_mean[1] - 0.2416).abs() < 4e-3, "{:?}", r.null_mean);
         assert!((r.null_mean[2] - 0.4625).abs() < 4e-3, "{:?}", r.null_mean);
-        assert!((r.null_sd[0] - 0.2175f64.sqrt()).abs() < 4e-3, "{:?}", r.null_sd);
+        assert!(
+            (r.null_sd[0] - 0.2175f64.sqrt()).abs() < 4e-3,
+            "{:?}",
+            r.null_sd
+        );
         // The Monte Carlo mean of the combined count agrees with the exact one:
         // over 4000 replicates its standard error is about √0.35/√4000 ≈ 0.01.
         let r = match integer_counts(&s, 1, 4000) {

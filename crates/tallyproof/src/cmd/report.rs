@@ -58,11 +58,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         (Some(_), None) => {
             anyhow::bail!("--sample needs --registry: the frame the sample was drawn from")
         }
-        (Some(p), Some(r)) => Some(super::quickcount::checked_sample(
-            &args.input.config,
-            r,
-            p,
-        )?),
+        (Some(p), Some(r)) => Some(super::quickcount::checked_sample(&args.input.config, r, p)?),
     };
     let Loaded {
         config,
