@@ -76,8 +76,9 @@ fn homography(from: [(f64, f64); 4], to: [(f64, f64); 4]) -> [f64; 9] {
         for r in 0..8 {
             if r != c {
                 let f = a[r][c] / a[c][c];
-                for k in c..9 {
-                    a[r][k] -= f * a[c][k];
+                let pivot = a[c];
+                for (x, p) in a[r].iter_mut().zip(pivot).skip(c) {
+                    *x -= f * p;
                 }
             }
         }

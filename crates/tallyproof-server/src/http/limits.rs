@@ -126,7 +126,7 @@ impl AddressKey {
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(|v| v.split(','))
                 .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-                .last();
+                .next_back();
             if last.is_some() {
                 return last;
             }
