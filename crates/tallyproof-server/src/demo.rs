@@ -80,7 +80,7 @@ pub async fn seed(
     if let Some(r) = registry {
         state.store.put_stations(&registry_stations(r)).await?;
     }
-    let report = import(state, ds).await?;
+    let report = import(state, ds, &|_| ()).await?;
     let mut ids = Vec::new();
     let mut tokens = Vec::new();
     for (name, role) in [

@@ -54,36 +54,56 @@ pub fn sheet_of(ds: &Dataset, i: usize) -> Sheet {
     s
 }
 
-/// Import every accepted sheet of `ds`.
-pub async fn import(state: &AppState, ds: &Dataset) -> Result<ImportReport, ApiError> {
+/// Sheets stored per transaction by [`import`]: one commit per batch,
+/// not per sheet.
+pub const BATCH: usize = 5_000;
+
+/// Import every accepted sheet of `ds`, [`BATCH`] sheets per transaction
+/// ([`crate::store::Store::submit_many`]); `progress` is told how many
+/// sheets are done after each batch.
+pub async fn import(
+    state: &AppState,
+    ds: &Dataset,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ImportReport, ApiError> {
     let mut rep = ImportReport {
         quarantined: ds.quarantine.len() as u64,
         ..ImportReport::default()
     };
     let infos: Vec<StationInfo> = (0..ds.sheets.len()).map(|i| station_info(ds, i)).collect();
     rep.stations_added = state.store.put_stations(&infos).await?;
+    drop(infos);
     let mut to_log = Vec::new();
-    for i in 0..ds.sheets.len() {
-        let sheet = sheet_of(ds, i);
-        let r = state
-            .store
-            .submit(NewEntry {
+    let n = ds.sheets.len();
+    let mut done = 0usize;
+    while done < n {
+        let end = (done + BATCH).min(n);
+        let sheets: Vec<Sheet> = (done..end).map(|i| sheet_of(ds, i)).collect();
+        let entries = sheets
+            .iter()
+            .map(|sheet| NewEntry {
                 sheet: sheet.clone(),
                 witness: None,
                 idempotency_key: None,
                 at: crate::now(),
             })
-            .await?;
-        if r.duplicate {
-            rep.duplicates += 1;
-        } else if r.sheet == SheetState::InReview {
-            rep.in_review += 1;
-        } else {
-            rep.counted += 1;
+            .collect();
+        let receipts = state.store.submit_many(entries).await?;
+        for (sheet, r) in sheets.into_iter().zip(receipts) {
+            let r = r?;
+            if r.duplicate {
+                rep.duplicates += 1;
+            } else if r.sheet == SheetState::InReview {
+                rep.in_review += 1;
+            } else {
+                rep.counted += 1;
+            }
+            if let Some(t) = r.counted_transition {
+                to_log.push((sheet, t));
+            }
         }
-        if let Some(t) = r.counted_transition {
-            to_log.push((sheet, t));
-        }
+        done = end;
+        progress(done as u64);
     }
     crate::service::log_many(state, to_log).await?;
     Ok(rep)

@@ -76,8 +76,9 @@ impl Deref for AppState {
 
 impl AppState {
     /// State over a store, a config, an optional registry, announcements
-    /// and an optional log. Starts the QR decoder's worker, so it must be
-    /// called inside a Tokio runtime.
+    /// and an optional log. The QR decoder's worker starts with
+    /// [`AppState::start_decoder`] (the server does; an import or an
+    /// export does not decode photos).
     pub fn new(
         store: Arc<dyn store::Store>,
         cfg: Config,
@@ -85,7 +86,7 @@ impl AppState {
         announcements: Vec<Announcement>,
         log: Option<log::LogSink>,
     ) -> AppState {
-        let decoder = upload::Decoder::start();
+        let decoder = upload::Decoder::new();
         AppState(Arc::new(Inner {
             store,
             cfg,
@@ -98,6 +99,13 @@ impl AppState {
             snapshot_rebuilding: std::sync::atomic::AtomicBool::new(false),
             decoder,
         }))
+    }
+
+    /// Start the QR decoder's worker (once; inside a Tokio runtime): it
+    /// decodes the photos the store holds as pending, those left from
+    /// before a restart first.
+    pub fn start_decoder(&self) {
+        self.decoder.start(Arc::downgrade(&self.0));
     }
 
     /// The public view at the store's current version, rebuilt if the

@@ -87,12 +87,16 @@ pub async fn log_many(state: &AppState, sheets: Vec<(Sheet, i64)>) -> Result<(),
     .await
     .map_err(|e| ApiError::Internal(format!("log task: {e}")))?
     .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut leaves = Vec::with_capacity(transitions.len());
     for (k, t) in transitions.into_iter().enumerate() {
         let leaf =
             i64::try_from(first + k as u64).map_err(|e| ApiError::Internal(e.to_string()))?;
+        leaves.push((t, leaf));
+    }
+    for chunk in leaves.chunks(crate::import::BATCH) {
         state
             .store
-            .set_leaf(t, leaf)
+            .set_leaves(chunk)
             .await
             .map_err(|e: StoreError| ApiError::from(e))?;
     }

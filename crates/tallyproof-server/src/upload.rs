@@ -1,15 +1,18 @@
 //! Photos of tally sheets: sniffed as JPEG or PNG, stored by the SHA-256
 //! of their bytes (never by a name the client gives), and their QR code
-//! decoded by `tallyproof_acta` on a worker, off the request's task. A
-//! code that reads becomes an entry of kind `scan` from the uploader.
+//! decoded by `tallyproof_acta` on one worker, off the request's task,
+//! from a queue that is the store itself (photos `pending`). A code that
+//! reads becomes an entry of kind `scan` from the uploader.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
 use serde::Serialize;
 use tallyproof_acta::Scanner;
 use tallyproof_core::sheet::{Origin, SourceKind, parse_fields};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, oneshot};
 
 use crate::AppState;
 use crate::store::{Receipt, Witness};
@@ -48,82 +51,216 @@ pub enum QrResult {
     },
 }
 
-struct Job {
-    state: AppState,
-    sha256: String,
-    bytes: Arc<Vec<u8>>,
-    witness: Witness,
-    reply: oneshot::Sender<QrResult>,
-}
-
-/// The decoder's queue: one worker, so that decoding never takes both
-/// cores from the requests; a full queue refuses new photos.
+/// The QR decoder: one worker that takes the photos the store holds as
+/// `pending`, oldest first, so that decoding never takes both cores from
+/// the requests and a photo stored before a crash is decoded after the
+/// restart. A request that stored a photo waits for its result for
+/// [`Decoder::wait`] at most; past that it answers `pending` and the
+/// result is in the store (`GET /api/v1/uploads/{sha256}`).
 #[derive(Clone)]
-pub struct Decoder {
-    tx: mpsc::Sender<Job>,
+pub struct Decoder(Arc<DecoderInner>);
+
+struct DecoderInner {
+    wake: Notify,
+    waiters: Mutex<HashMap<String, Vec<oneshot::Sender<QrResult>>>>,
+    backlog: AtomicI64,
+    wait_ms: AtomicU64,
+    started: AtomicBool,
 }
 
-/// Photos waiting at most.
-const QUEUE: usize = 16;
+/// Photos waiting to be decoded at most: past this, a new photo is refused
+/// with 503 before it is stored (about a minute and a half of decoding at
+/// five photos a second).
+pub const BACKLOG_LIMIT: i64 = 500;
+
+/// How long a request waits for its photo's result by default, in
+/// milliseconds (`serve --upload-wait-ms`).
+pub const DEFAULT_WAIT_MS: u64 = 1_500;
+
+/// Photos taken from the store per look at the queue.
+const BATCH: i64 = 8;
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Decoder::new()
+    }
+}
 
 impl Decoder {
-    /// Start the worker.
-    pub fn start() -> Decoder {
-        let (tx, mut rx) = mpsc::channel::<Job>(QUEUE);
-        tokio::spawn(async move {
-            let scanner = Arc::new(Scanner::ve2024());
-            while let Some(job) = rx.recv().await {
-                let sc = scanner.clone();
-                let bytes = job.bytes.clone();
-                let name = job.sha256.clone();
-                let scan = tokio::task::spawn_blocking(move || sc.scan_bytes(&name, &bytes)).await;
-                let result = match scan {
-                    Ok(scan) => finish(&job, scan).await,
-                    Err(e) => QrResult::Unread {
-                        reason: format!("the decoder failed: {e}"),
-                        advice: ADVICE.into(),
-                    },
-                };
-                let _ = job.reply.send(result);
-            }
-        });
-        Decoder { tx }
+    /// A decoder whose worker has not started.
+    pub fn new() -> Decoder {
+        Decoder(Arc::new(DecoderInner {
+            wake: Notify::new(),
+            waiters: Mutex::new(HashMap::new()),
+            backlog: AtomicI64::new(0),
+            wait_ms: AtomicU64::new(DEFAULT_WAIT_MS),
+            started: AtomicBool::new(false),
+        }))
     }
 
-    /// Queue a photo; the receiver gets the result. `None` when the queue is full.
-    pub fn submit(
-        &self,
-        state: AppState,
-        sha256: String,
-        bytes: Arc<Vec<u8>>,
-        witness: Witness,
-    ) -> Option<oneshot::Receiver<QrResult>> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .try_send(Job {
-                state,
-                sha256,
-                bytes,
-                witness,
-                reply,
-            })
-            .ok()?;
-        Some(rx)
+    /// Start the worker for `state`, once (later calls do nothing). It
+    /// holds the state weakly and ends when the state is dropped.
+    pub(crate) fn start(&self, state: Weak<crate::Inner>) {
+        if self.0.started.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let me = self.clone();
+        tokio::spawn(async move { me.work(state).await });
+    }
+
+    async fn work(self, weak: Weak<crate::Inner>) {
+        let scanner = Arc::new(Scanner::ve2024());
+        let mut first = true;
+        loop {
+            let Some(inner) = weak.upgrade() else { return };
+            let state = AppState(inner);
+            if first {
+                if let Ok(n) = state.store.pending_upload_count().await {
+                    self.0.backlog.store(n, Ordering::Relaxed);
+                }
+                first = false;
+            }
+            let batch = match state.store.pending_uploads(BATCH).await {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::error!(error = %e, "reading the decoder's queue");
+                    drop(state);
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if batch.is_empty() {
+                self.0.backlog.store(0, Ordering::Relaxed);
+                drop(state);
+                // Woken by each new photo; the timeout only lets the
+                // worker notice that its state was dropped.
+                let _ = tokio::time::timeout(Duration::from_secs(2), self.0.wake.notified()).await;
+                continue;
+            }
+            for (sha256, by) in batch {
+                let result = decode_one(&state, &scanner, &sha256, by).await;
+                let _ = self
+                    .0
+                    .backlog
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                        Some((n - 1).max(0))
+                    });
+                let waiters = self
+                    .0
+                    .waiters
+                    .lock()
+                    .ok()
+                    .and_then(|mut w| w.remove(&sha256))
+                    .unwrap_or_default();
+                for w in waiters {
+                    let _ = w.send(result.clone());
+                }
+            }
+        }
+    }
+
+    /// Be told the result for `sha256`; call before the photo is stored,
+    /// so that a result cannot come before the wait begins.
+    pub fn watch(&self, sha256: &str) -> oneshot::Receiver<QrResult> {
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut w) = self.0.waiters.lock() {
+            w.entry(sha256.to_string()).or_default().push(tx);
+        }
+        rx
+    }
+
+    /// Stop watching `sha256` (the photo was stored before: it is not
+    /// queued again).
+    pub fn unwatch(&self, sha256: &str) {
+        if let Ok(mut w) = self.0.waiters.lock() {
+            w.remove(sha256);
+        }
+    }
+
+    /// A photo was stored as `pending`: wake the worker.
+    pub fn queued(&self) {
+        self.0.backlog.fetch_add(1, Ordering::Relaxed);
+        self.0.wake.notify_one();
+    }
+
+    /// Photos waiting, as far as this process knows.
+    pub fn backlog(&self) -> i64 {
+        self.0.backlog.load(Ordering::Relaxed)
+    }
+
+    /// How long a request waits for its photo's result.
+    pub fn wait(&self) -> Duration {
+        Duration::from_millis(self.0.wait_ms.load(Ordering::Relaxed))
+    }
+
+    /// Set how long a request waits for its photo's result.
+    pub fn set_wait(&self, ms: u64) {
+        self.0.wait_ms.store(ms, Ordering::Relaxed);
+    }
+}
+
+/// Decode one stored photo, record the result and, when the code was read
+/// and its numbers pass validation, submit them as the uploader's scan.
+async fn decode_one(
+    state: &AppState,
+    scanner: &Arc<Scanner>,
+    sha256: &str,
+    by: Option<i64>,
+) -> QrResult {
+    let bytes = match state.store.upload_bytes(sha256).await {
+        Ok(Some((_, b))) => b,
+        Ok(None) => {
+            return QrResult::Unread {
+                reason: "the photo is no longer stored".into(),
+                advice: ADVICE.into(),
+            };
+        }
+        Err(e) => {
+            tracing::error!(error = %e, sha256, "reading a photo to decode");
+            return QrResult::Unread {
+                reason: format!("the photo could not be read from the store: {e}"),
+                advice: ADVICE.into(),
+            };
+        }
+    };
+    let sc = scanner.clone();
+    let name = sha256.to_string();
+    let scan = tokio::task::spawn_blocking(move || sc.scan_bytes(&name, &bytes)).await;
+    let witness = match by {
+        Some(id) => state.store.witness(id).await.ok().flatten(),
+        None => None,
+    };
+    match scan {
+        Ok(scan) => finish(state, sha256, witness, scan).await,
+        Err(e) => {
+            let reason = format!("the decoder failed: {e}");
+            let _ = state
+                .store
+                .set_qr(sha256, "unread", None, Some(&reason))
+                .await;
+            QrResult::Unread {
+                reason,
+                advice: ADVICE.into(),
+            }
+        }
     }
 }
 
 /// What to ask of a witness whose photo did not read.
 pub const ADVICE: &str = "the QR code could not be read: send a close-up of the QR code (a second photo of the same sheet, the code filling most of the frame, in focus and without glare), or type the numbers";
 
-async fn finish(job: &Job, scan: tallyproof_acta::ImageScan) -> QrResult {
-    let store = &job.state.store;
+async fn finish(
+    state: &AppState,
+    sha256: &str,
+    witness: Option<Witness>,
+    scan: tallyproof_acta::ImageScan,
+) -> QrResult {
+    let store = &state.store;
     let decoded = match scan.result() {
         Ok(d) => d.clone(),
         Err(f) => {
             let reason = format!("{}: {}", f.reason, f.detail);
-            let _ = store
-                .set_qr(&job.sha256, "unread", None, Some(&reason))
-                .await;
+            let _ = store.set_qr(sha256, "unread", None, Some(&reason)).await;
             return QrResult::Unread {
                 reason,
                 advice: ADVICE.into(),
@@ -131,15 +268,31 @@ async fn finish(job: &Job, scan: tallyproof_acta::ImageScan) -> QrResult {
         }
     };
     let station = decoded.payload.station_id.clone();
-    let _ = store
-        .set_qr(&job.sha256, "read", Some(&station), None)
-        .await;
+    // Only the process that moved the photo from `pending` submits its
+    // numbers: two servers over one store never submit a scan twice.
+    match store.set_qr(sha256, "read", Some(&station), None).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return QrResult::Read {
+                station,
+                entry: None,
+                problem: Some("the photo was decoded already".into()),
+            };
+        }
+        Err(e) => {
+            return QrResult::Read {
+                station,
+                entry: None,
+                problem: Some(format!("the result could not be stored: {e}")),
+            };
+        }
+    }
     let mut fields: BTreeMap<String, String> = decoded
         .options
         .iter()
         .map(|c| (c.name.clone(), c.count.to_string()))
         .collect();
-    let mapped = tallyproof_core::sheet::mapped_extras(&job.state.cfg);
+    let mapped = tallyproof_core::sheet::mapped_extras(&state.cfg);
     if mapped[2] {
         fields.insert("null".into(), decoded.payload.null_votes.to_string());
     }
@@ -151,10 +304,17 @@ async fn finish(job: &Job, scan: tallyproof_acta::ImageScan) -> QrResult {
         fields.insert("valid".into(), valid.to_string());
     }
     let mut origin = Origin::new(SourceKind::Scan);
-    origin.image_sha256 = Some(job.sha256.clone());
+    origin.image_sha256 = Some(sha256.to_string());
     origin.qr_payload = Some(decoded.raw_payload.clone());
-    origin.submitted_by = Some(job.witness.name.clone());
-    let sheet = match parse_fields(&job.state.cfg, &station, &fields, origin) {
+    let Some(witness) = witness else {
+        return QrResult::Read {
+            station,
+            entry: None,
+            problem: Some("the photo's sender is not known to the store".into()),
+        };
+    };
+    origin.submitted_by = Some(witness.name.clone());
+    let sheet = match parse_fields(&state.cfg, &station, &fields, origin) {
         Ok(s) => s,
         Err(reasons) => {
             let problem = reasons
@@ -169,14 +329,14 @@ async fn finish(job: &Job, scan: tallyproof_acta::ImageScan) -> QrResult {
             };
         }
     };
-    if !job.witness.covers(&station) {
+    if !witness.covers(&station) {
         return QrResult::Read {
             station,
             entry: None,
             problem: Some("the station is outside your scope".into()),
         };
     }
-    match crate::service::submit_sheet(&job.state, sheet, Some(job.witness.id), None).await {
+    match crate::service::submit_sheet(state, sheet, Some(witness.id), None).await {
         Ok(r) => QrResult::Read {
             station,
             entry: Some(r),

@@ -33,6 +33,11 @@ impl Bar {
         Bar(pb)
     }
 
+    /// Put the bar at `n`.
+    pub fn set(&self, n: u64) {
+        self.0.set_position(n);
+    }
+
     /// Move the bar on by `n`.
     pub fn inc(&self, n: u64) {
         self.0.inc(n);

@@ -1,8 +1,6 @@
 //! The JSON API under `/api/v1`, `/healthz`, `/openapi.json` and photos.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{Multipart, Path, Query, State};
@@ -54,7 +52,10 @@ impl Modify for Security {
 #[utoipa::path(get, path = "/healthz", responses((status = 200, description = "up")))]
 pub async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let (version, _) = state.store.version().await?;
-    Ok(Json(json!({ "ok": true, "version": version })))
+    let pending = state.store.pending_upload_count().await?;
+    Ok(Json(
+        json!({ "ok": true, "version": version, "photos_pending": pending }),
+    ))
 }
 
 /// This document.
@@ -276,9 +277,11 @@ pub async fn submit_typed(
 }
 
 /// Send a photo of a sheet (multipart: `photo`, and optionally `station`).
-/// Answers whether its QR code was read, within a few seconds; when it was
-/// not, asks for a close-up of the code.
-#[utoipa::path(post, path = "/api/v1/uploads", request_body(content = UploadBody, content_type = "multipart/form-data"), security(("bearer" = [])), responses((status = 201, description = "stored; qr says whether the code was read"), (status = 401, description = "no valid token"), (status = 413, description = "too large"), (status = 422, description = "not a JPEG or PNG"), (status = 503, description = "the decoder is busy: send again later")))]
+/// Answers whether its QR code was read when the decoder gets to it within
+/// the server's wait (`serve --upload-wait-ms`, 1.5 s by default; 201);
+/// otherwise 202 with where the result will be. When the code was not
+/// read, the answer asks for a close-up of the code.
+#[utoipa::path(post, path = "/api/v1/uploads", request_body(content = UploadBody, content_type = "multipart/form-data"), security(("bearer" = [])), responses((status = 201, description = "stored and decoded; qr says whether the code was read"), (status = 202, description = "stored; not decoded yet: qr.check is where the result will be"), (status = 401, description = "no valid token"), (status = 413, description = "too large"), (status = 422, description = "not a JPEG or PNG"), (status = 503, description = "too many photos wait for the decoder: not stored; send again later")))]
 pub async fn uploads(
     State(state): State<AppState>,
     AnyWitness(w): AnyWitness,
@@ -286,7 +289,12 @@ pub async fn uploads(
 ) -> Result<Response, ApiError> {
     let f = read_upload(form).await?;
     let v = receive_photo(&state, &w, f.photo, f.station).await?;
-    Ok((StatusCode::CREATED, Json(v)).into_response())
+    let status = if v["qr"]["qr"] == "pending" {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(v)).into_response())
 }
 
 /// A photo upload, as the OpenAPI document describes it (multipart).
@@ -377,19 +385,32 @@ pub async fn receive_photo(
             ));
         }
     }
+    if state.decoder.backlog() >= crate::upload::BACKLOG_LIMIT {
+        return Err(ApiError::Busy(format!(
+            "{} photos wait for the QR decoder: this one was not stored; send it again in a minute, or type the numbers",
+            state.decoder.backlog()
+        )));
+    }
     let sha256 = hex::encode(Sha256::digest(&bytes));
-    let bytes = Arc::new(bytes);
+    let result = state.decoder.watch(&sha256);
     let prior = state
         .store
         .put_upload(NewUpload {
             sha256: sha256.clone(),
             content_type,
-            bytes: bytes.to_vec(),
+            bytes,
             station: station.clone(),
             uploaded_by: w.id,
             at: crate::now(),
         })
-        .await?;
+        .await;
+    let prior = match prior {
+        Ok(p) => p,
+        Err(e) => {
+            state.decoder.unwatch(&sha256);
+            return Err(e.into());
+        }
+    };
     let flag = match (&prior, &station) {
         (Some(Some(first)), Some(s)) if s != first => {
             flag_reused_photo(state, &sha256, first, s, w.id).await?;
@@ -400,18 +421,17 @@ pub async fn receive_photo(
         _ => None,
     };
     let qr: Value = if prior.is_some() {
+        state.decoder.unwatch(&sha256);
         match state.store.upload(&sha256).await? {
+            Some(u) if u.qr_status == "pending" => pending_json(state, &sha256),
             Some(u) => json!({"qr": u.qr_status, "station": u.qr_station, "reason": u.qr_reason}),
             None => Value::Null,
         }
     } else {
-        let rx = state
-            .decoder
-            .submit(state.clone(), sha256.clone(), bytes, w.clone())
-            .ok_or_else(|| ApiError::Busy("the QR decoder is busy: the photo is stored; send it again in a minute, or type the numbers".into()))?;
-        match tokio::time::timeout(Duration::from_secs(15), rx).await {
+        state.decoder.queued();
+        match tokio::time::timeout(state.decoder.wait(), result).await {
             Ok(Ok(r)) => qr_json(&r),
-            _ => json!({"qr": "pending", "check": format!("/api/v1/uploads/{sha256}")}),
+            _ => pending_json(state, &sha256),
         }
     };
     Ok(json!({
@@ -445,6 +465,15 @@ async fn flag_reused_photo(
             .await?;
     }
     Ok(())
+}
+
+/// A photo not decoded yet: where to look for its result.
+fn pending_json(state: &AppState, sha256: &str) -> Value {
+    json!({
+        "qr": "pending",
+        "check": format!("/api/v1/uploads/{sha256}"),
+        "queue": state.decoder.backlog(),
+    })
 }
 
 fn qr_json(r: &QrResult) -> Value {

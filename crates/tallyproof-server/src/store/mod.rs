@@ -306,6 +306,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<i64, StoreError>;
     /// The person whose token hashes to `token_sha256`.
     async fn witness_by_token(&self, token_sha256: &str) -> Result<Option<Witness>, StoreError>;
+    /// The person with id `id`.
+    async fn witness(&self, id: i64) -> Result<Option<Witness>, StoreError>;
     /// Add stations, or fill in what is known of them (names, registered
     /// voters) without removing anything. Returns how many were new.
     async fn put_stations(&self, stations: &[StationInfo]) -> Result<u64, StoreError>;
@@ -322,6 +324,17 @@ pub trait Store: Send + Sync + 'static {
     /// Store one entry and run double entry ([`crate::flow::on_entry`]) in
     /// one transaction.
     async fn submit(&self, entry: NewEntry) -> Result<Receipt, StoreError>;
+    /// Store many entries in one transaction, each as [`Store::submit`]
+    /// would and in the order given, each in a savepoint of its own: an
+    /// entry refused (an unknown station, a transition that does not
+    /// exist) is that entry's error and leaves nothing behind, while the
+    /// others are stored. The outer error is a failure of the whole
+    /// batch, of which nothing is stored. One commit for thousands of
+    /// sheets is what makes an import of a million sheets take minutes.
+    async fn submit_many(
+        &self,
+        entries: Vec<NewEntry>,
+    ) -> Result<Vec<Result<Receipt, StoreError>>, StoreError>;
     /// A reviewer chooses `entry` for `station` ([`crate::flow::on_decision`]).
     /// Returns the sheet transition row.
     async fn decide(
@@ -346,6 +359,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// Record the log leaf of a transition.
     async fn set_leaf(&self, transition: i64, leaf: i64) -> Result<(), StoreError>;
+    /// Record the log leaves of many transitions, `(transition, leaf)`,
+    /// in one transaction.
+    async fn set_leaves(&self, leaves: &[(i64, i64)]) -> Result<(), StoreError>;
     /// Everything about one station.
     async fn record(&self, id: &str) -> Result<Option<StationRecord>, StoreError>;
     /// Everything about each of `ids` that is known, in the order given:
@@ -362,18 +378,25 @@ pub trait Store: Send + Sync + 'static {
     /// Store a photo; returns the station it was first sent for when the
     /// same bytes were sent before.
     async fn put_upload(&self, upload: NewUpload) -> Result<Option<Option<String>>, StoreError>;
-    /// Record the QR decoding of a photo.
+    /// Record the QR decoding of a photo still `pending`; false when it
+    /// was not pending (decoded already).
     async fn set_qr(
         &self,
         sha256: &str,
         status: &str,
         qr_station: Option<&str>,
         reason: Option<&str>,
-    ) -> Result<(), StoreError>;
+    ) -> Result<bool, StoreError>;
     /// A photo's bytes and content type.
     async fn upload_bytes(&self, sha256: &str) -> Result<Option<(String, Vec<u8>)>, StoreError>;
     /// A photo's record.
     async fn upload(&self, sha256: &str) -> Result<Option<UploadRow>, StoreError>;
+    /// Photos whose QR code is not decoded yet, oldest first, at most
+    /// `limit`, each with who sent it: the decoder's queue, which
+    /// survives a restart because it is the store.
+    async fn pending_uploads(&self, limit: i64) -> Result<Vec<(String, Option<i64>)>, StoreError>;
+    /// How many photos wait to be decoded.
+    async fn pending_upload_count(&self) -> Result<i64, StoreError>;
     /// Sheet transitions that made numbers count but have no log leaf yet
     /// (the process ended between the commit and the append), oldest
     /// first, each with the station and the entry whose numbers count.

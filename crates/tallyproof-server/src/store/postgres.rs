@@ -42,6 +42,10 @@ impl PgStore {
                 "lookup indexes",
                 include_str!("../../migrations/postgres/0003_lookup_indexes.sql"),
             ),
+            (
+                "pending uploads",
+                include_str!("../../migrations/postgres/0004_pending_uploads.sql"),
+            ),
         ])
     }
 }

@@ -94,7 +94,7 @@ macro_rules! impl_store {
         /// One state change, as a `transitions` row: `(subject, entry, from,
         /// to)` at `at` by `who`. Returns the row's id.
         async fn transition(
-            tx: &mut sqlx::Transaction<'static, $db>,
+            tx: &mut sqlx::Transaction<'_, $db>,
             station: &str,
             (subject, entry, from, to): (&str, Option<i64>, Option<&str>, &str),
             who: Option<i64>,
@@ -132,7 +132,7 @@ macro_rules! impl_store {
         }
 
         /// Whether `station` is known, inside `tx`.
-        async fn known(tx: &mut sqlx::Transaction<'static, $db>, station: &str) -> Result<(), StoreError> {
+        async fn known(tx: &mut sqlx::Transaction<'_, $db>, station: &str) -> Result<(), StoreError> {
             let row = sqlx::query("SELECT id FROM stations WHERE id = $1")
                 .bind(station)
                 .fetch_optional(&mut **tx)
@@ -149,7 +149,7 @@ macro_rules! impl_store {
         /// Returns its state, its counted entry and how many entries the
         /// station has.
         async fn lock_sheet(
-            tx: &mut sqlx::Transaction<'static, $db>,
+            tx: &mut sqlx::Transaction<'_, $db>,
             station: &str,
             at: i64,
         ) -> Result<(String, Option<i64>, i64), StoreError> {
@@ -172,6 +172,19 @@ macro_rules! impl_store {
             Ok((sheet.try_get("state")?, sheet.try_get("counted_entry")?, n))
         }
 
+        fn witness_of(row: &<$db as sqlx::Database>::Row) -> Result<Witness, StoreError> {
+            let role: String = row.try_get("role")?;
+            let prefixes: String = row.try_get("prefixes")?;
+            Ok(Witness {
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                role: Role::parse(&role)
+                    .ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
+                prefixes: json(&prefixes, "prefixes")?,
+                token_sha256: row.try_get("token_sha256")?,
+            })
+        }
+
         fn upload_of(row: &<$db as sqlx::Database>::Row) -> Result<UploadRow, StoreError> {
             Ok(UploadRow {
                 sha256: row.try_get("sha256")?,
@@ -182,6 +195,127 @@ macro_rules! impl_store {
                 qr_reason: row.try_get("qr_reason")?,
             })
         }
+
+        /// One entry inside `tx`, as [`Store::submit`] describes; also
+        /// whether it wrote anything (a replay or a duplicate writes nothing,
+        /// and its caller rolls back).
+        async fn submit_in(tx: &mut sqlx::Transaction<'_, $db>, e: NewEntry) -> Result<(Receipt, bool), StoreError> {
+                let station = e.sheet.station.clone();
+                known(tx, &station).await?;
+                let (state_text, counted_id, n) = lock_sheet(tx, &station, e.at).await?;
+                if let (Some(w), Some(key)) = (e.witness, e.idempotency_key.as_deref()) {
+                    let prior = sqlx::query(
+                        "SELECT e.id, e.state, s.state AS sheet_state FROM entries e JOIN sheets s ON s.station = e.station WHERE e.witness_id = $1 AND e.idempotency_key = $2",
+                    )
+                    .bind(w)
+                    .bind(key)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                    if let Some(p) = prior {
+                        let st: String = p.try_get("state")?;
+                        let sh: String = p.try_get("sheet_state")?;
+                        return Ok((Receipt {
+                            entry: p.try_get("id")?,
+                            entry_state: EntryState::parse(&st)
+                                .ok_or_else(|| StoreError::Corrupt(st.clone()))?,
+                            sheet: sheet_state(&sh)?,
+                            replayed: true,
+                            duplicate: false,
+                            counted_transition: None,
+                        }, false));
+                    }
+                }
+                // No entry and still pending: a new sheet. A sheet flagged
+                // before its first entry is in review.
+                let before = if n == 0 && state_text == SheetState::Pending.as_str() {
+                    None
+                } else {
+                    Some(sheet_state(&state_text)?)
+                };
+                let rows = sqlx::query(
+                    "SELECT e.id, e.kind, e.witness_id, CAST(NULL AS TEXT) AS witness_name, e.counts, e.origin, e.state, e.created_at FROM entries e WHERE e.station = $1 ORDER BY e.id",
+                )
+                .bind(&station)
+                .fetch_all(&mut **tx)
+                .await?;
+                let entries = rows.iter().map(entry_of).collect::<Result<Vec<_>, _>>()?;
+                let counted = counted_id
+                    .and_then(|c| entries.iter().find(|x| x.id == c))
+                    .map(|x| x.counts.clone());
+                let held: Vec<Held> = entries.iter().map(Held::from).collect();
+                let incoming = Incoming {
+                    kind: e.sheet.origin.kind,
+                    witness: e.witness,
+                    counts: &e.sheet.counts,
+                };
+                let outcome = flow::on_entry(before, counted.as_ref(), &held, &incoming)?;
+                let (entry_state, others, from, to, counts_now) = match outcome {
+                    Outcome::Duplicate { of } => {
+                        return Ok((Receipt {
+                            entry: of,
+                            entry_state: EntryState::Matched,
+                            sheet: before.unwrap_or(SheetState::Agreed),
+                            replayed: false,
+                            duplicate: true,
+                            counted_transition: None,
+                        }, false));
+                    }
+                    Outcome::Apply { entry, others, from, to, counts_now } => {
+                        (entry, others, from, to, counts_now)
+                    }
+                };
+                let row = sqlx::query(
+                    "INSERT INTO entries (station, kind, witness_id, counts, origin, state, idempotency_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                )
+                .bind(&station)
+                .bind(e.sheet.origin.kind.as_str())
+                .bind(e.witness)
+                .bind(to_json(&e.sheet.counts)?)
+                .bind(to_json(&e.sheet.origin)?)
+                .bind(entry_state.as_str())
+                .bind(e.idempotency_key.as_deref())
+                .bind(e.at)
+                .fetch_one(&mut **tx)
+                .await?;
+                let id: i64 = row.try_get("id")?;
+                transition(tx, &station, ("entry", Some(id), None, entry_state.as_str()), e.witness, e.at).await?;
+                for (other, st) in &others {
+                    sqlx::query("UPDATE entries SET state = $2 WHERE id = $1 AND state = 'submitted'")
+                        .bind(other)
+                        .bind(st.as_str())
+                        .execute(&mut **tx)
+                        .await?;
+                    let change = ("entry", Some(*other), Some(EntryState::Submitted.as_str()), st.as_str());
+                    transition(tx, &station, change, e.witness, e.at).await?;
+                }
+                let mut counted_transition = None;
+                if from != Some(to) || counts_now {
+                    let change = ("sheet", Some(id), from.map(SheetState::as_str), to.as_str());
+                    let t = transition(tx, &station, change, e.witness, e.at).await?;
+                    if counts_now {
+                        counted_transition = Some(t);
+                    }
+                }
+                sqlx::query(
+                    "UPDATE sheets SET state = $2, counted_entry = CASE WHEN $3 THEN $4 ELSE counted_entry END, updated_at = $5 WHERE station = $1",
+                )
+                .bind(&station)
+                .bind(to.as_str())
+                .bind(counts_now)
+                .bind(id)
+                .bind(e.at)
+                .execute(&mut **tx)
+                .await?;
+                Ok((Receipt {
+                    entry: id,
+                    entry_state,
+                    sheet: to,
+                    replayed: false,
+                    duplicate: false,
+                    counted_transition,
+                }, true))
+        }
+
 
         #[async_trait]
         impl Store for $ty {
@@ -221,17 +355,17 @@ macro_rules! impl_store {
                 .bind(token_sha256)
                 .fetch_optional(self.reader())
                 .await?;
-                let Some(row) = row else { return Ok(None) };
-                let role: String = row.try_get("role")?;
-                let prefixes: String = row.try_get("prefixes")?;
-                Ok(Some(Witness {
-                    id: row.try_get("id")?,
-                    name: row.try_get("name")?,
-                    role: Role::parse(&role)
-                        .ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
-                    prefixes: json(&prefixes, "prefixes")?,
-                    token_sha256: row.try_get("token_sha256")?,
-                }))
+                row.as_ref().map(witness_of).transpose()
+            }
+
+            async fn witness(&self, id: i64) -> Result<Option<Witness>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT id, name, role, prefixes, token_sha256 FROM witnesses WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(self.reader())
+                .await?;
+                row.as_ref().map(witness_of).transpose()
             }
 
             async fn put_stations(&self, stations: &[StationInfo]) -> Result<u64, StoreError> {
@@ -313,124 +447,48 @@ macro_rules! impl_store {
             }
 
             async fn submit(&self, e: NewEntry) -> Result<Receipt, StoreError> {
-                let station = e.sheet.station.clone();
                 let mut tx = self.writer().begin().await?;
-                known(&mut tx, &station).await?;
-                let (state_text, counted_id, n) = lock_sheet(&mut tx, &station, e.at).await?;
-                if let (Some(w), Some(key)) = (e.witness, e.idempotency_key.as_deref()) {
-                    let prior = sqlx::query(
-                        "SELECT e.id, e.state, s.state AS sheet_state FROM entries e JOIN sheets s ON s.station = e.station WHERE e.witness_id = $1 AND e.idempotency_key = $2",
-                    )
-                    .bind(w)
-                    .bind(key)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if let Some(p) = prior {
-                        let st: String = p.try_get("state")?;
-                        let sh: String = p.try_get("sheet_state")?;
-                        tx.rollback().await?;
-                        return Ok(Receipt {
-                            entry: p.try_get("id")?,
-                            entry_state: EntryState::parse(&st)
-                                .ok_or_else(|| StoreError::Corrupt(st.clone()))?,
-                            sheet: sheet_state(&sh)?,
-                            replayed: true,
-                            duplicate: false,
-                            counted_transition: None,
-                        });
-                    }
-                }
-                // No entry and still pending: a new sheet. A sheet flagged
-                // before its first entry is in review.
-                let before = if n == 0 && state_text == SheetState::Pending.as_str() {
-                    None
+                let (receipt, wrote) = submit_in(&mut tx, e).await?;
+                if wrote {
+                    bump_and_commit(tx).await?;
                 } else {
-                    Some(sheet_state(&state_text)?)
-                };
-                let rows = sqlx::query(
-                    "SELECT e.id, e.kind, e.witness_id, CAST(NULL AS TEXT) AS witness_name, e.counts, e.origin, e.state, e.created_at FROM entries e WHERE e.station = $1 ORDER BY e.id",
-                )
-                .bind(&station)
-                .fetch_all(&mut *tx)
-                .await?;
-                let entries = rows.iter().map(entry_of).collect::<Result<Vec<_>, _>>()?;
-                let counted = counted_id
-                    .and_then(|c| entries.iter().find(|x| x.id == c))
-                    .map(|x| x.counts.clone());
-                let held: Vec<Held> = entries.iter().map(Held::from).collect();
-                let incoming = Incoming {
-                    kind: e.sheet.origin.kind,
-                    witness: e.witness,
-                    counts: &e.sheet.counts,
-                };
-                let outcome = flow::on_entry(before, counted.as_ref(), &held, &incoming)?;
-                let (entry_state, others, from, to, counts_now) = match outcome {
-                    Outcome::Duplicate { of } => {
-                        tx.rollback().await?;
-                        return Ok(Receipt {
-                            entry: of,
-                            entry_state: EntryState::Matched,
-                            sheet: before.unwrap_or(SheetState::Agreed),
-                            replayed: false,
-                            duplicate: true,
-                            counted_transition: None,
-                        });
-                    }
-                    Outcome::Apply { entry, others, from, to, counts_now } => {
-                        (entry, others, from, to, counts_now)
-                    }
-                };
-                let row = sqlx::query(
-                    "INSERT INTO entries (station, kind, witness_id, counts, origin, state, idempotency_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                )
-                .bind(&station)
-                .bind(e.sheet.origin.kind.as_str())
-                .bind(e.witness)
-                .bind(to_json(&e.sheet.counts)?)
-                .bind(to_json(&e.sheet.origin)?)
-                .bind(entry_state.as_str())
-                .bind(e.idempotency_key.as_deref())
-                .bind(e.at)
-                .fetch_one(&mut *tx)
-                .await?;
-                let id: i64 = row.try_get("id")?;
-                transition(&mut tx, &station, ("entry", Some(id), None, entry_state.as_str()), e.witness, e.at).await?;
-                for (other, st) in &others {
-                    sqlx::query("UPDATE entries SET state = $2 WHERE id = $1 AND state = 'submitted'")
-                        .bind(other)
-                        .bind(st.as_str())
-                        .execute(&mut *tx)
-                        .await?;
-                    let change = ("entry", Some(*other), Some(EntryState::Submitted.as_str()), st.as_str());
-                    transition(&mut tx, &station, change, e.witness, e.at).await?;
+                    tx.rollback().await?;
                 }
-                let mut counted_transition = None;
-                if from != Some(to) || counts_now {
-                    let change = ("sheet", Some(id), from.map(SheetState::as_str), to.as_str());
-                    let t = transition(&mut tx, &station, change, e.witness, e.at).await?;
-                    if counts_now {
-                        counted_transition = Some(t);
+                Ok(receipt)
+            }
+
+            async fn submit_many(
+                &self,
+                entries: Vec<NewEntry>,
+            ) -> Result<Vec<Result<Receipt, StoreError>>, StoreError> {
+                use sqlx::Acquire;
+                let mut tx = self.writer().begin().await?;
+                let mut out = Vec::with_capacity(entries.len());
+                let mut wrote_any = false;
+                for e in entries {
+                    let mut sp = (&mut tx).begin().await?;
+                    match submit_in(&mut sp, e).await {
+                        Ok((receipt, true)) => {
+                            sp.commit().await?;
+                            wrote_any = true;
+                            out.push(Ok(receipt));
+                        }
+                        Ok((receipt, false)) => {
+                            sp.rollback().await?;
+                            out.push(Ok(receipt));
+                        }
+                        Err(err) => {
+                            sp.rollback().await?;
+                            out.push(Err(err));
+                        }
                     }
                 }
-                sqlx::query(
-                    "UPDATE sheets SET state = $2, counted_entry = CASE WHEN $3 THEN $4 ELSE counted_entry END, updated_at = $5 WHERE station = $1",
-                )
-                .bind(&station)
-                .bind(to.as_str())
-                .bind(counts_now)
-                .bind(id)
-                .bind(e.at)
-                .execute(&mut *tx)
-                .await?;
-                bump_and_commit(tx).await?;
-                Ok(Receipt {
-                    entry: id,
-                    entry_state,
-                    sheet: to,
-                    replayed: false,
-                    duplicate: false,
-                    counted_transition,
-                })
+                if wrote_any {
+                    bump_and_commit(tx).await?;
+                } else {
+                    tx.rollback().await?;
+                }
+                Ok(out)
             }
 
             async fn decide(
@@ -522,6 +580,19 @@ macro_rules! impl_store {
                     .bind(leaf)
                     .execute(self.writer())
                     .await?;
+                Ok(())
+            }
+
+            async fn set_leaves(&self, leaves: &[(i64, i64)]) -> Result<(), StoreError> {
+                let mut tx = self.writer().begin().await?;
+                for (transition, leaf) in leaves {
+                    sqlx::query("UPDATE transitions SET leaf = $2 WHERE id = $1")
+                        .bind(transition)
+                        .bind(leaf)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -682,15 +753,15 @@ macro_rules! impl_store {
                 status: &str,
                 qr_station: Option<&str>,
                 reason: Option<&str>,
-            ) -> Result<(), StoreError> {
-                sqlx::query("UPDATE uploads SET qr_status = $2, qr_station = $3, qr_reason = $4 WHERE sha256 = $1")
+            ) -> Result<bool, StoreError> {
+                let done = sqlx::query("UPDATE uploads SET qr_status = $2, qr_station = $3, qr_reason = $4 WHERE sha256 = $1 AND qr_status = 'pending'")
                     .bind(sha256)
                     .bind(status)
                     .bind(qr_station)
                     .bind(reason)
                     .execute(self.writer())
                     .await?;
-                Ok(())
+                Ok(done.rows_affected() == 1)
             }
 
             async fn upload_bytes(&self, sha256: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
@@ -708,6 +779,23 @@ macro_rules! impl_store {
                     .fetch_optional(self.reader())
                     .await?;
                 row.as_ref().map(upload_of).transpose()
+            }
+
+            async fn pending_uploads(&self, limit: i64) -> Result<Vec<(String, Option<i64>)>, StoreError> {
+                let rows = sqlx::query("SELECT sha256, uploaded_by FROM uploads WHERE qr_status = 'pending' ORDER BY at, sha256 LIMIT $1")
+                    .bind(limit)
+                    .fetch_all(self.reader())
+                    .await?;
+                rows.iter()
+                    .map(|r| Ok((r.try_get("sha256")?, r.try_get("uploaded_by")?)))
+                    .collect()
+            }
+
+            async fn pending_upload_count(&self) -> Result<i64, StoreError> {
+                let row = sqlx::query("SELECT COUNT(*) AS n FROM uploads WHERE qr_status = 'pending'")
+                    .fetch_one(self.reader())
+                    .await?;
+                Ok(row.try_get("n")?)
             }
 
             async fn unlogged(&self) -> Result<Vec<(i64, String, EntryRow)>, StoreError> {

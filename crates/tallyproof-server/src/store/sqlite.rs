@@ -62,6 +62,10 @@ impl SqliteStore {
                 "lookup indexes",
                 include_str!("../../migrations/sqlite/0003_lookup_indexes.sql"),
             ),
+            (
+                "pending uploads",
+                include_str!("../../migrations/sqlite/0004_pending_uploads.sql"),
+            ),
         ])
     }
 }

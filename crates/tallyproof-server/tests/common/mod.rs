@@ -125,6 +125,7 @@ impl TestApp {
         let log =
             LogSink::open_or_init(&dir.path().join("log"), "test.tallyproof.example/log").unwrap();
         let state = AppState::new(store.clone(), config(), None, Vec::new(), Some(log));
+        state.start_decoder();
         Some(TestApp {
             router: app(state.clone()),
             state,

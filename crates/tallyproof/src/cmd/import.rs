@@ -61,9 +61,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
             None => None,
         };
         let state = AppState::new(st, config, registry, Vec::new(), log);
-        import::import(&state, &data)
+        let bar = crate::progress::Bar::items(data.sheets.len() as u64, "sheets stored");
+        let r = import::import(&state, &data, &|n| bar.set(n))
             .await
-            .map_err(|e| anyhow::anyhow!("{e}"))
+            .map_err(|e| anyhow::anyhow!("{e}"));
+        bar.finish();
+        r
     })?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -54,6 +54,10 @@ pub struct Args {
     /// Stations of the demo's election.
     #[arg(long, default_value_t = 2_000)]
     stations: usize,
+    /// Milliseconds an upload waits for its QR code's decoding before it
+    /// is answered 202 (pending) with where the result will be.
+    #[arg(long, default_value_t = tallyproof_server::upload::DEFAULT_WAIT_MS, value_name = "MS")]
+    upload_wait_ms: u64,
     #[command(flatten)]
     limits: super::serve_limits::LimitArgs,
 }
@@ -102,6 +106,7 @@ async fn run_async(args: Args) -> Result<ExitCode> {
         println!("tallyproof serve: {} on http://{addr}/", args.db);
         state
     };
+    state.decoder.set_wait(args.upload_wait_ms);
     http::serve_with(state, listener, &args.limits.limits()).await?;
     Ok(ExitCode::SUCCESS)
 }
