@@ -608,15 +608,21 @@ macro_rules! impl_store {
                         .map(|i| format!("${i}"))
                         .collect::<Vec<_>>()
                         .join(", ");
-                    let all = |sql: String| {
-                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.replace("(…)", &format!("({list})"))));
-                        for id in chunk {
-                            q = q.bind(id);
-                        }
-                        q.fetch_all(self.reader())
-                    };
+                    // One reader connection for the chunk's queries: one
+                    // wait for the pool, not seven.
+                    let mut conn = self.reader().acquire().await?;
+                    macro_rules! all {
+                        ($sql:expr) => {{
+                            let sql: String = $sql;
+                            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.replace("(…)", &format!("({list})"))));
+                            for id in chunk {
+                                q = q.bind(id);
+                            }
+                            q.fetch_all(&mut *conn)
+                        }};
+                    }
                     let mut recs: HashMap<String, StationRecord> = HashMap::new();
-                    for r in all("SELECT id, units, registered FROM stations WHERE id IN (…)".into()).await? {
+                    for r in all!("SELECT id, units, registered FROM stations WHERE id IN (…)".into()).await? {
                         let info = station_of(&r)?;
                         recs.insert(info.id.clone(), StationRecord {
                             info,
@@ -629,15 +635,15 @@ macro_rules! impl_store {
                             flags: Vec::new(),
                         });
                     }
-                    for r in all("SELECT station, state, counted_entry FROM sheets WHERE station IN (…)".into()).await? {
+                    for r in all!("SELECT station, state, counted_entry FROM sheets WHERE station IN (…)".into()).await? {
                         let rec = of(&mut recs, r.try_get("station")?)?;
                         rec.sheet = Some(sheet_state(&r.try_get::<String, _>("state")?)?);
                         rec.counted_entry = r.try_get("counted_entry")?;
                     }
-                    for r in all("SELECT e.station, e.id, e.kind, e.witness_id, w.name AS witness_name, e.counts, e.origin, e.state, e.created_at FROM entries e LEFT JOIN witnesses w ON w.id = e.witness_id WHERE e.station IN (…) ORDER BY e.id".into()).await? {
+                    for r in all!("SELECT e.station, e.id, e.kind, e.witness_id, w.name AS witness_name, e.counts, e.origin, e.state, e.created_at FROM entries e LEFT JOIN witnesses w ON w.id = e.witness_id WHERE e.station IN (…) ORDER BY e.id".into()).await? {
                         of(&mut recs, r.try_get("station")?)?.entries.push(entry_of(&r)?);
                     }
-                    for r in all("SELECT t.station, t.subject, t.entry_id, t.from_state, t.to_state, w.name, t.at, t.leaf FROM transitions t LEFT JOIN witnesses w ON w.id = t.who WHERE t.station IN (…) ORDER BY t.id".into()).await? {
+                    for r in all!("SELECT t.station, t.subject, t.entry_id, t.from_state, t.to_state, w.name, t.at, t.leaf FROM transitions t LEFT JOIN witnesses w ON w.id = t.who WHERE t.station IN (…) ORDER BY t.id".into()).await? {
                         of(&mut recs, r.try_get("station")?)?.transitions.push(TransitionRow {
                             subject: r.try_get("subject")?,
                             entry: r.try_get("entry_id")?,
@@ -648,7 +654,7 @@ macro_rules! impl_store {
                             leaf: r.try_get("leaf")?,
                         });
                     }
-                    for r in all("SELECT d.station, w.name, d.entry_id, d.note, d.at FROM decisions d JOIN witnesses w ON w.id = d.reviewer WHERE d.station IN (…) ORDER BY d.id".into()).await? {
+                    for r in all!("SELECT d.station, w.name, d.entry_id, d.note, d.at FROM decisions d JOIN witnesses w ON w.id = d.reviewer WHERE d.station IN (…) ORDER BY d.id".into()).await? {
                         of(&mut recs, r.try_get("station")?)?.decisions.push(DecisionRow {
                             reviewer: r.try_get("name")?,
                             entry: r.try_get("entry_id")?,
@@ -662,14 +668,14 @@ macro_rules! impl_store {
                         UNION ALL SELECT u.qr_station AS for_station, u.sha256, u.content_type, u.station, u.qr_status, u.qr_station, u.qr_reason, u.at FROM uploads u WHERE u.qr_station IN (…) \
                         UNION ALL SELECT f.station AS for_station, u.sha256, u.content_type, u.station, u.qr_status, u.qr_station, u.qr_reason, u.at FROM flags f JOIN uploads u ON u.sha256 = f.sha256 WHERE f.station IN (…) \
                         ORDER BY at, sha256";
-                    for r in all(photos.into()).await? {
+                    for r in all!(photos.into()).await? {
                         let u = upload_of(&r)?;
                         let rec = of(&mut recs, r.try_get("for_station")?)?;
                         if !rec.uploads.iter().any(|x| x.sha256 == u.sha256) {
                             rec.uploads.push(u);
                         }
                     }
-                    for r in all("SELECT f.station, f.reason, f.sha256, w.name, f.at FROM flags f LEFT JOIN witnesses w ON w.id = f.who WHERE f.station IN (…) ORDER BY f.id".into()).await? {
+                    for r in all!("SELECT f.station, f.reason, f.sha256, w.name, f.at FROM flags f LEFT JOIN witnesses w ON w.id = f.who WHERE f.station IN (…) ORDER BY f.id".into()).await? {
                         of(&mut recs, r.try_get("station")?)?.flags.push(FlagRow {
                             reason: r.try_get("reason")?,
                             sha256: r.try_get("sha256")?,
