@@ -4,8 +4,8 @@
 //! from a queue that is the store itself (photos `pending`). A code that
 //! reads becomes an entry of kind `scan` from the uploader.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -51,9 +51,10 @@ pub enum QrResult {
     },
 }
 
-/// The QR decoder: one worker that takes the photos the store holds as
-/// `pending`, oldest first, so that decoding never takes both cores from
-/// the requests and a photo stored before a crash is decoded after the
+/// The QR decoder: a worker that takes the photos the store holds as
+/// `pending`, oldest first, and decodes [`Decoder::workers`] at a time
+/// (one by default, so that decoding never takes both of two cores from
+/// the requests); a photo stored before a crash is decoded after the
 /// restart. A request that stored a photo waits for its result for
 /// [`Decoder::wait`] at most; past that it answers `pending` and the
 /// result is in the store (`GET /api/v1/uploads/{sha256}`).
@@ -65,6 +66,8 @@ struct DecoderInner {
     waiters: Mutex<HashMap<String, Vec<oneshot::Sender<QrResult>>>>,
     backlog: AtomicI64,
     wait_ms: AtomicU64,
+    decode_ms: AtomicU64,
+    workers: AtomicUsize,
     started: AtomicBool,
 }
 
@@ -94,6 +97,8 @@ impl Decoder {
             waiters: Mutex::new(HashMap::new()),
             backlog: AtomicI64::new(0),
             wait_ms: AtomicU64::new(DEFAULT_WAIT_MS),
+            decode_ms: AtomicU64::new(0),
+            workers: AtomicUsize::new(1),
             started: AtomicBool::new(false),
         }))
     }
@@ -111,6 +116,8 @@ impl Decoder {
     async fn work(self, weak: Weak<crate::Inner>) {
         let scanner = Arc::new(Scanner::ve2024());
         let mut first = true;
+        let mut running: tokio::task::JoinSet<String> = tokio::task::JoinSet::new();
+        let mut in_flight: HashSet<String> = HashSet::new();
         loop {
             let Some(inner) = weak.upgrade() else { return };
             let state = AppState(inner);
@@ -120,7 +127,16 @@ impl Decoder {
                 }
                 first = false;
             }
-            let batch = match state.store.pending_uploads(BATCH).await {
+            let workers = self.workers();
+            if running.len() >= workers {
+                drop(state);
+                if let Some(Ok(sha)) = running.join_next().await {
+                    in_flight.remove(&sha);
+                }
+                continue;
+            }
+            let limit = BATCH + i64::try_from(in_flight.len()).unwrap_or(i64::MAX);
+            let batch = match state.store.pending_uploads(limit).await {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::error!(error = %e, "reading the decoder's queue");
@@ -129,34 +145,95 @@ impl Decoder {
                     continue;
                 }
             };
-            if batch.is_empty() {
-                self.0.backlog.store(0, Ordering::Relaxed);
+            let fresh: Vec<(String, Option<i64>)> = batch
+                .into_iter()
+                .filter(|(sha, _)| !in_flight.contains(sha))
+                .take(workers - running.len())
+                .collect();
+            if fresh.is_empty() {
+                if running.is_empty() {
+                    self.0.backlog.store(0, Ordering::Relaxed);
+                }
                 drop(state);
-                // Woken by each new photo; the timeout only lets the
-                // worker notice that its state was dropped.
-                let _ = tokio::time::timeout(Duration::from_secs(2), self.0.wake.notified()).await;
+                // Woken by each new photo or a finished decode; the
+                // timeout only lets the worker notice that its state was
+                // dropped.
+                tokio::select! {
+                    Some(Ok(sha)) = running.join_next(), if !running.is_empty() => {
+                        in_flight.remove(&sha);
+                    }
+                    _ = tokio::time::timeout(Duration::from_secs(2), self.0.wake.notified()) => {}
+                }
                 continue;
             }
-            for (sha256, by) in batch {
-                let result = decode_one(&state, &scanner, &sha256, by).await;
-                let _ = self
-                    .0
-                    .backlog
-                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                        Some((n - 1).max(0))
-                    });
-                let waiters = self
-                    .0
-                    .waiters
-                    .lock()
-                    .ok()
-                    .and_then(|mut w| w.remove(&sha256))
-                    .unwrap_or_default();
-                for w in waiters {
-                    let _ = w.send(result.clone());
-                }
+            for (sha256, by) in fresh {
+                in_flight.insert(sha256.clone());
+                let me = self.clone();
+                let st = state.clone();
+                let sc = scanner.clone();
+                running.spawn(async move {
+                    let t0 = std::time::Instant::now();
+                    let result = decode_one(&st, &sc, &sha256, by).await;
+                    me.took(t0.elapsed());
+                    me.done(&sha256, &result);
+                    sha256
+                });
             }
         }
+    }
+
+    /// A decode took `d`: the running mean the wait is judged by.
+    fn took(&self, d: Duration) {
+        let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1);
+        let _ = self
+            .0
+            .decode_ms
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
+                Some(if old == 0 { ms } else { (old * 7 + ms) / 8 })
+            });
+    }
+
+    /// `sha256` was decoded: tell whoever waits, shorten the backlog.
+    fn done(&self, sha256: &str, result: &QrResult) {
+        let _ = self
+            .0
+            .backlog
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                Some((n - 1).max(0))
+            });
+        let waiters = self
+            .0
+            .waiters
+            .lock()
+            .ok()
+            .and_then(|mut w| w.remove(sha256))
+            .unwrap_or_default();
+        for w in waiters {
+            let _ = w.send(result.clone());
+        }
+    }
+
+    /// Decodes run at once.
+    pub fn workers(&self) -> usize {
+        self.0.workers.load(Ordering::Relaxed).max(1)
+    }
+
+    /// Set how many decodes run at once (`serve --decoders`; 1 by
+    /// default, so that decoding never takes both of two cores from the
+    /// requests).
+    pub fn set_workers(&self, n: usize) {
+        self.0.workers.store(n.max(1), Ordering::Relaxed);
+    }
+
+    /// Whether a photo queued now is likely decoded within the wait: the
+    /// photos ahead of it, shared among the workers, times the running
+    /// mean of a decode. When it is not, the upload is answered 202 at
+    /// once instead of holding the connection for the whole wait.
+    pub fn worth_waiting(&self) -> bool {
+        let ahead = u64::try_from(self.backlog()).unwrap_or(0) + 1;
+        let per = self.0.decode_ms.load(Ordering::Relaxed);
+        let workers = self.workers() as u64;
+        ahead.div_ceil(workers) * per <= self.0.wait_ms.load(Ordering::Relaxed)
     }
 
     /// Be told the result for `sha256`; call before the photo is stored,
@@ -353,6 +430,27 @@ async fn finish(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_upload_waits_only_when_its_turn_comes_within_the_wait() {
+        let d = Decoder::new();
+        d.set_wait(1_500);
+        // No decode measured yet: wait.
+        assert!(d.worth_waiting());
+        d.took(Duration::from_millis(1_000));
+        // Alone in the queue: one decode of 1 s.
+        assert!(d.worth_waiting());
+        d.queued();
+        d.queued();
+        // Two ahead, one worker: its result comes after 3 s.
+        assert!(!d.worth_waiting());
+        // Four workers take the three at once.
+        d.set_workers(4);
+        assert!(d.worth_waiting());
+        // The running mean: (1000 * 7 + 200) / 8 = 900.
+        d.took(Duration::from_millis(200));
+        assert_eq!(d.0.decode_ms.load(Ordering::Relaxed), 900);
+    }
 
     #[test]
     fn sniffs_jpeg_and_png_only() {

@@ -428,10 +428,15 @@ pub async fn receive_photo(
             None => Value::Null,
         }
     } else {
+        let wait = state.decoder.worth_waiting();
         state.decoder.queued();
-        match tokio::time::timeout(state.decoder.wait(), result).await {
-            Ok(Ok(r)) => qr_json(&r),
-            _ => pending_json(state, &sha256),
+        if wait {
+            match tokio::time::timeout(state.decoder.wait(), result).await {
+                Ok(Ok(r)) => qr_json(&r),
+                _ => pending_json(state, &sha256),
+            }
+        } else {
+            pending_json(state, &sha256)
         }
     };
     Ok(json!({

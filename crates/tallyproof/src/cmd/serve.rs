@@ -58,6 +58,9 @@ pub struct Args {
     /// is answered 202 (pending) with where the result will be.
     #[arg(long, default_value_t = tallyproof_server::upload::DEFAULT_WAIT_MS, value_name = "MS")]
     upload_wait_ms: u64,
+    /// Photos decoded at once (each takes a core while it runs).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    decoders: usize,
     #[command(flatten)]
     limits: super::serve_limits::LimitArgs,
 }
@@ -107,6 +110,7 @@ async fn run_async(args: Args) -> Result<ExitCode> {
         state
     };
     state.decoder.set_wait(args.upload_wait_ms);
+    state.decoder.set_workers(args.decoders);
     http::serve_with(state, listener, &args.limits.limits()).await?;
     Ok(ExitCode::SUCCESS)
 }
