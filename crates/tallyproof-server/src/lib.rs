@@ -152,15 +152,17 @@ impl AppState {
             return Ok(s.clone());
         }
         let t0 = std::time::Instant::now();
-        let counted = self.store.counted().await?;
+        let mut builder = snapshot::DatasetBuilder::new(&self.cfg);
+        self.store.counted_each(&mut |c| builder.push(&c)).await?;
+        let ds = builder.finish(&self.cfg);
         let states = self.store.state_counts().await?;
         let me = self.clone();
         let snap = tokio::task::spawn_blocking(move || {
-            snapshot::build(
+            snapshot::build_from(
                 &me.cfg,
                 me.registry.as_ref(),
                 &me.announcements,
-                &counted,
+                ds,
                 states,
                 version,
                 last,

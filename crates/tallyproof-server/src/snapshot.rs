@@ -34,17 +34,38 @@ pub struct Snapshot {
 }
 
 /// The counted sheets as a [`Dataset`], in the shape the config gives.
-/// Counts above `u32::MAX` never pass validation; they are clamped here
-/// only so that a corrupt row cannot panic.
 pub fn dataset(cfg: &Config, counted: &[Counted]) -> Dataset {
-    let levels = cfg.levels.len();
-    let present = mapped_extras(cfg);
-    let mut sheets = Sheets::with_shape(levels, cfg.options.len(), present);
-    let mut units: Vec<Units> = (0..levels).map(|_| Units::default()).collect();
-    let small = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+    let mut b = DatasetBuilder::new(cfg);
     for c in counted {
+        b.push(c);
+    }
+    b.finish(cfg)
+}
+
+/// A [`Dataset`] of counted sheets built one sheet at a time (as the store
+/// streams them). Counts above `u32::MAX` never pass validation; they are
+/// clamped here only so that a corrupt row cannot panic.
+pub struct DatasetBuilder {
+    sheets: Sheets,
+    units: Vec<Units>,
+}
+
+impl DatasetBuilder {
+    /// An empty data set of the config's shape.
+    pub fn new(cfg: &Config) -> DatasetBuilder {
+        let levels = cfg.levels.len();
+        DatasetBuilder {
+            sheets: Sheets::with_shape(levels, cfg.options.len(), mapped_extras(cfg)),
+            units: (0..levels).map(|_| Units::default()).collect(),
+        }
+    }
+
+    /// Add one counted sheet.
+    pub fn push(&mut self, c: &Counted) {
+        let small = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+        let sheets = &mut self.sheets;
         sheets.station.push(&c.info.id);
-        for (l, u) in units.iter_mut().enumerate() {
+        for (l, u) in self.units.iter_mut().enumerate() {
             let (code, name) = c
                 .info
                 .units
@@ -76,13 +97,17 @@ pub fn dataset(cfg: &Config, counted: &[Counted]) -> Dataset {
             offset: 0,
         });
     }
-    Dataset {
-        options: cfg.options.iter().map(|o| o.key.clone()).collect(),
-        levels: cfg.levels.iter().map(|l| l.key.clone()).collect(),
-        files: Vec::new(),
-        units,
-        sheets,
-        ..Dataset::default()
+
+    /// The data set.
+    pub fn finish(self, cfg: &Config) -> Dataset {
+        Dataset {
+            options: cfg.options.iter().map(|o| o.key.clone()).collect(),
+            levels: cfg.levels.iter().map(|l| l.key.clone()).collect(),
+            files: Vec::new(),
+            units: self.units,
+            sheets: self.sheets,
+            ..Dataset::default()
+        }
     }
 }
 
@@ -97,6 +122,27 @@ pub fn build(
     last_change: Option<i64>,
 ) -> Snapshot {
     let ds = dataset(cfg, counted);
+    build_from(
+        cfg,
+        registry,
+        announcements,
+        ds,
+        states,
+        version,
+        last_change,
+    )
+}
+
+/// Build the public view over the counted sheets as a data set.
+pub fn build_from(
+    cfg: &Config,
+    registry: Option<&Registry>,
+    announcements: &[Announcement],
+    ds: Dataset,
+    states: Vec<(SheetState, i64)>,
+    version: i64,
+    last_change: Option<i64>,
+) -> Snapshot {
     let national = tabulate(cfg, &ds, registry, None);
     let levels = (0..cfg.levels.len())
         .map(|l| tabulate(cfg, &ds, registry, Some(l)))

@@ -371,6 +371,10 @@ pub trait Store: Send + Sync + 'static {
     async fn review_queue(&self, limit: i64) -> Result<Vec<String>, StoreError>;
     /// Every station whose sheet has counted numbers.
     async fn counted(&self) -> Result<Vec<Counted>, StoreError>;
+    /// The same, one station at a time to `f`, streamed from the database:
+    /// at a million sheets the public view is built without holding them
+    /// all as rows.
+    async fn counted_each(&self, f: &mut (dyn FnMut(Counted) + Send)) -> Result<(), StoreError>;
     /// Sheets per state.
     async fn state_counts(&self) -> Result<Vec<(SheetState, i64)>, StoreError>;
     /// A counter that every change bumps, and the time of the last change.

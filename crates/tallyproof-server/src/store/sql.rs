@@ -714,6 +714,24 @@ macro_rules! impl_store {
                     .collect()
             }
 
+            async fn counted_each(
+                &self,
+                f: &mut (dyn FnMut(Counted) + Send),
+            ) -> Result<(), StoreError> {
+                use futures_util::TryStreamExt;
+                let mut rows = sqlx::query("SELECT s.id, s.units, s.registered, h.state, e.counts FROM sheets h JOIN stations s ON s.id = h.station JOIN entries e ON e.id = h.counted_entry ORDER BY s.id")
+                    .fetch(self.reader());
+                while let Some(r) = rows.try_next().await? {
+                    let counts: String = r.try_get("counts")?;
+                    f(Counted {
+                        info: station_of(&r)?,
+                        state: sheet_state(&r.try_get::<String, _>("state")?)?,
+                        counts: json::<Counts>(&counts, "counts")?,
+                    });
+                }
+                Ok(())
+            }
+
             async fn state_counts(&self) -> Result<Vec<(SheetState, i64)>, StoreError> {
                 let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM sheets GROUP BY state ORDER BY state")
                     .fetch_all(self.reader())
