@@ -158,7 +158,7 @@ impl AppState {
         let states = self.store.state_counts().await?;
         let me = self.clone();
         let snap = tokio::task::spawn_blocking(move || {
-            snapshot::build_from(
+            snapshot::build(
                 &me.cfg,
                 me.registry.as_ref(),
                 &me.announcements,

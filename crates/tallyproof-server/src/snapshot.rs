@@ -33,15 +33,6 @@ pub struct Snapshot {
     pub states: Vec<(SheetState, i64)>,
 }
 
-/// The counted sheets as a [`Dataset`], in the shape the config gives.
-pub fn dataset(cfg: &Config, counted: &[Counted]) -> Dataset {
-    let mut b = DatasetBuilder::new(cfg);
-    for c in counted {
-        b.push(c);
-    }
-    b.finish(cfg)
-}
-
 /// A [`Dataset`] of counted sheets built one sheet at a time (as the store
 /// streams them). Counts above `u32::MAX` never pass validation; they are
 /// clamped here only so that a corrupt row cannot panic.
@@ -111,30 +102,9 @@ impl DatasetBuilder {
     }
 }
 
-/// Build the public view.
+/// Build the public view over the counted sheets, as a data set
+/// ([`DatasetBuilder`]).
 pub fn build(
-    cfg: &Config,
-    registry: Option<&Registry>,
-    announcements: &[Announcement],
-    counted: &[Counted],
-    states: Vec<(SheetState, i64)>,
-    version: i64,
-    last_change: Option<i64>,
-) -> Snapshot {
-    let ds = dataset(cfg, counted);
-    build_from(
-        cfg,
-        registry,
-        announcements,
-        ds,
-        states,
-        version,
-        last_change,
-    )
-}
-
-/// Build the public view over the counted sheets as a data set.
-pub fn build_from(
     cfg: &Config,
     registry: Option<&Registry>,
     announcements: &[Announcement],

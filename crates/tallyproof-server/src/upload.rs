@@ -15,7 +15,7 @@ use tallyproof_core::sheet::{Origin, SourceKind, parse_fields};
 use tokio::sync::{Notify, oneshot};
 
 use crate::AppState;
-use crate::store::{Receipt, Witness};
+use crate::store::Receipt;
 
 /// The content type the bytes are, by their first bytes; none for
 /// anything but JPEG and PNG.
@@ -303,12 +303,8 @@ async fn decode_one(
     let sc = scanner.clone();
     let name = sha256.to_string();
     let scan = tokio::task::spawn_blocking(move || sc.scan_bytes(&name, &bytes)).await;
-    let witness = match by {
-        Some(id) => state.store.witness(id).await.ok().flatten(),
-        None => None,
-    };
     match scan {
-        Ok(scan) => finish(state, sha256, witness, scan).await,
+        Ok(scan) => finish(state, sha256, by, scan).await,
         Err(e) => {
             let reason = format!("the decoder failed: {e}");
             let _ = state
@@ -329,7 +325,7 @@ pub const ADVICE: &str = "the QR code could not be read: send a close-up of the 
 async fn finish(
     state: &AppState,
     sha256: &str,
-    witness: Option<Witness>,
+    by: Option<i64>,
     scan: tallyproof_acta::ImageScan,
 ) -> QrResult {
     let store = &state.store;
@@ -383,6 +379,11 @@ async fn finish(
     let mut origin = Origin::new(SourceKind::Scan);
     origin.image_sha256 = Some(sha256.to_string());
     origin.qr_payload = Some(decoded.raw_payload.clone());
+    // The sender, looked up only for a code that read.
+    let witness = match by {
+        Some(id) => state.store.witness(id).await.ok().flatten(),
+        None => None,
+    };
     let Some(witness) = witness else {
         return QrResult::Read {
             station,

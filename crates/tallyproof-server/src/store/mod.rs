@@ -357,8 +357,6 @@ pub trait Store: Send + Sync + 'static {
         who: Option<i64>,
         at: i64,
     ) -> Result<(), StoreError>;
-    /// Record the log leaf of a transition.
-    async fn set_leaf(&self, transition: i64, leaf: i64) -> Result<(), StoreError>;
     /// Record the log leaves of many transitions, `(transition, leaf)`,
     /// in one transaction.
     async fn set_leaves(&self, leaves: &[(i64, i64)]) -> Result<(), StoreError>;
@@ -369,12 +367,16 @@ pub trait Store: Send + Sync + 'static {
     async fn records_of(&self, ids: &[String]) -> Result<Vec<StationRecord>, StoreError>;
     /// Stations in review, oldest change first, at most `limit`.
     async fn review_queue(&self, limit: i64) -> Result<Vec<String>, StoreError>;
-    /// Every station whose sheet has counted numbers.
-    async fn counted(&self) -> Result<Vec<Counted>, StoreError>;
-    /// The same, one station at a time to `f`, streamed from the database:
-    /// at a million sheets the public view is built without holding them
-    /// all as rows.
+    /// Every station whose sheet has counted numbers, one at a time to
+    /// `f`, in station order, streamed from the database: at a million
+    /// sheets the public view is built without holding them all as rows.
     async fn counted_each(&self, f: &mut (dyn FnMut(Counted) + Send)) -> Result<(), StoreError>;
+    /// The same, collected.
+    async fn counted(&self) -> Result<Vec<Counted>, StoreError> {
+        let mut all = Vec::new();
+        self.counted_each(&mut |c| all.push(c)).await?;
+        Ok(all)
+    }
     /// Sheets per state.
     async fn state_counts(&self) -> Result<Vec<(SheetState, i64)>, StoreError>;
     /// A counter that every change bumps, and the time of the last change.

@@ -574,15 +574,6 @@ macro_rules! impl_store {
                 bump_and_commit(tx).await
             }
 
-            async fn set_leaf(&self, transition: i64, leaf: i64) -> Result<(), StoreError> {
-                sqlx::query("UPDATE transitions SET leaf = $2 WHERE id = $1")
-                    .bind(transition)
-                    .bind(leaf)
-                    .execute(self.writer())
-                    .await?;
-                Ok(())
-            }
-
             async fn set_leaves(&self, leaves: &[(i64, i64)]) -> Result<(), StoreError> {
                 let mut tx = self.writer().begin().await?;
                 for (transition, leaf) in leaves {
@@ -695,22 +686,6 @@ macro_rules! impl_store {
                     .await?;
                 rows.iter()
                     .map(|r| Ok(r.try_get("station")?))
-                    .collect()
-            }
-
-            async fn counted(&self) -> Result<Vec<Counted>, StoreError> {
-                let rows = sqlx::query("SELECT s.id, s.units, s.registered, h.state, e.counts FROM sheets h JOIN stations s ON s.id = h.station JOIN entries e ON e.id = h.counted_entry ORDER BY s.id")
-                    .fetch_all(self.reader())
-                    .await?;
-                rows.iter()
-                    .map(|r| {
-                        let counts: String = r.try_get("counts")?;
-                        Ok(Counted {
-                            info: station_of(r)?,
-                            state: sheet_state(&r.try_get::<String, _>("state")?)?,
-                            counts: json::<Counts>(&counts, "counts")?,
-                        })
-                    })
                     .collect()
             }
 
