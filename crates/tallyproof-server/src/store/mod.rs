@@ -273,6 +273,16 @@ pub struct Counted {
     pub counts: Counts,
 }
 
+/// A sheet changed since some version: its station and, when the sheet
+/// has counted numbers, those.
+#[derive(Debug, Clone)]
+pub struct Changed {
+    /// The station.
+    pub station: String,
+    /// Its counted numbers now (none: the sheet has none).
+    pub counted: Option<Counted>,
+}
+
 /// A new photo.
 #[derive(Debug, Clone)]
 pub struct NewUpload {
@@ -377,6 +387,18 @@ pub trait Store: Send + Sync + 'static {
         self.counted_each(&mut |c| all.push(c)).await?;
         Ok(all)
     }
+    /// The sheets changed by the commits after version `since`, one at a
+    /// time to `f`, as [`Store::counted_each`] gives them (a sheet may come
+    /// that a later commit changed again: it comes as it is now). Every
+    /// write stamps the sheets it changes with the version it commits as,
+    /// and versions commit in order, so a public view built at version V
+    /// (read with [`Store::version`] before its rows) is brought up to date
+    /// by the sheets changed since V.
+    async fn changed_since(
+        &self,
+        since: i64,
+        f: &mut (dyn FnMut(Changed) + Send),
+    ) -> Result<(), StoreError>;
     /// Sheets per state.
     async fn state_counts(&self) -> Result<Vec<(SheetState, i64)>, StoreError>;
     /// A counter that every change bumps, and the time of the last change.

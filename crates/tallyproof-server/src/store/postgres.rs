@@ -46,6 +46,14 @@ impl PgStore {
                 "pending uploads",
                 include_str!("../../migrations/postgres/0004_pending_uploads.sql"),
             ),
+            (
+                "decisions by station",
+                include_str!("../../migrations/postgres/0005_decisions_station.sql"),
+            ),
+            (
+                "sheets changed",
+                include_str!("../../migrations/postgres/0006_sheets_changed.sql"),
+            ),
         ])
     }
 }

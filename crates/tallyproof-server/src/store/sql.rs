@@ -40,6 +40,30 @@ pub(super) fn migrator(steps: &[(&'static str, &'static str)]) -> sqlx::migrate:
 /// the bound parameters SQLite (32,766) and PostgreSQL (65,535) allow.
 pub(super) const RECORDS_PER_QUERY: usize = 500;
 
+/// Everything held about the stations in `(…)` in one statement (one
+/// round trip to the database per look-up, not one per table): each part's
+/// rows in the same columns, `part`, `station`, `ord` (the part's order),
+/// texts `t1`–`t6` and numbers `n1`–`n3`, sorted by part and then by each
+/// part's own order. Part 0 is the station (units, registered), 1 its
+/// sheet (state, counted entry), 2 entries (id in `ord`; kind, sender's
+/// name, counts, origin, state; sender, time), 3 transitions (subject,
+/// from, to, who; entry, time, leaf), 4 decisions (reviewer, note; entry,
+/// time), 5 photos sent for it, naming it in their QR code or flagged for
+/// it (time in `ord`; hash, type, station sent for, status, QR station,
+/// reason) and 6 flags (reason, photo, who; time). The first branch casts
+/// each column, which fixes the column types PostgreSQL gives the union.
+pub(super) const RECORD_SQL: &str = "\
+SELECT CAST(0 AS BIGINT) AS part, s.id AS station, CAST(0 AS BIGINT) AS ord, s.units AS t1, CAST(NULL AS TEXT) AS t2, CAST(NULL AS TEXT) AS t3, CAST(NULL AS TEXT) AS t4, CAST(NULL AS TEXT) AS t5, CAST(NULL AS TEXT) AS t6, s.registered AS n1, CAST(NULL AS BIGINT) AS n2, CAST(NULL AS BIGINT) AS n3 FROM stations s WHERE s.id IN (…) \
+UNION ALL SELECT 1, h.station, 0, h.state, NULL, NULL, NULL, NULL, NULL, h.counted_entry, NULL, NULL FROM sheets h WHERE h.station IN (…) \
+UNION ALL SELECT 2, e.station, e.id, e.kind, w.name, e.counts, e.origin, e.state, NULL, e.witness_id, e.created_at, NULL FROM entries e LEFT JOIN witnesses w ON w.id = e.witness_id WHERE e.station IN (…) \
+UNION ALL SELECT 3, t.station, t.id, t.subject, t.from_state, t.to_state, w.name, NULL, NULL, t.entry_id, t.at, t.leaf FROM transitions t LEFT JOIN witnesses w ON w.id = t.who WHERE t.station IN (…) \
+UNION ALL SELECT 4, d.station, d.id, w.name, d.note, NULL, NULL, NULL, NULL, d.entry_id, d.at, NULL FROM decisions d JOIN witnesses w ON w.id = d.reviewer WHERE d.station IN (…) \
+UNION ALL SELECT 5, u.station, u.at, u.sha256, u.content_type, u.station, u.qr_status, u.qr_station, u.qr_reason, NULL, NULL, NULL FROM uploads u WHERE u.station IN (…) \
+UNION ALL SELECT 5, u.qr_station, u.at, u.sha256, u.content_type, u.station, u.qr_status, u.qr_station, u.qr_reason, NULL, NULL, NULL FROM uploads u WHERE u.qr_station IN (…) \
+UNION ALL SELECT 5, f.station, u.at, u.sha256, u.content_type, u.station, u.qr_status, u.qr_station, u.qr_reason, NULL, NULL, NULL FROM flags f JOIN uploads u ON u.sha256 = f.sha256 WHERE f.station IN (…) \
+UNION ALL SELECT 6, f.station, f.id, f.reason, f.sha256, w.name, NULL, NULL, NULL, f.at, NULL, NULL FROM flags f LEFT JOIN witnesses w ON w.id = f.who WHERE f.station IN (…) \
+ORDER BY part, ord, t1";
+
 /// A count as stored (`i64`); counts above `i64::MAX` do not pass validation.
 pub(super) fn count_in(v: Option<u64>) -> Option<i64> {
     v.and_then(|x| i64::try_from(x).ok())
@@ -52,9 +76,9 @@ macro_rules! impl_store {
         use tallyproof_core::sheet::{Counts, SourceKind};
 
         use crate::flow::{self, EntryState, Held, Incoming, Outcome, SheetState};
-        use crate::store::sql::{RECORDS_PER_QUERY, count_in, json, to_json};
+        use crate::store::sql::{RECORD_SQL, RECORDS_PER_QUERY, count_in, json, to_json};
         use crate::store::{
-            Counted, DecisionRow, EntryRow, FlagRow, NewEntry, NewUpload, Receipt, Role,
+            Changed, Counted, DecisionRow, EntryRow, FlagRow, NewEntry, NewUpload, Receipt, Role,
             StationInfo, StationRecord, Store, StoreError, TransitionRow, UploadRow, Witness,
         };
 
@@ -123,8 +147,21 @@ macro_rules! impl_store {
         }
 
         /// Bump the version every change moves (caches, ETags), then commit.
+        ///
+        /// Every write of a `sheets` row marks it `changed = -1`, a mark no
+        /// committed row carries: the marked rows are stamped here with the
+        /// version the transaction commits as. The version's row stays locked from this
+        /// update to the commit, so versions commit in order: once a
+        /// reader sees version V, every sheet stamped V or less is
+        /// committed, and a public view built at V is brought up to date by
+        /// the sheets stamped above V ([`Store::changed_since`]).
         async fn bump_and_commit(mut tx: sqlx::Transaction<'static, $db>) -> Result<(), StoreError> {
-            sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'version'")
+            let v: i64 = sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'version' RETURNING value")
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("value")?;
+            sqlx::query("UPDATE sheets SET changed = $1 WHERE changed = -1")
+                .bind(v)
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
@@ -153,7 +190,7 @@ macro_rules! impl_store {
             station: &str,
             at: i64,
         ) -> Result<(String, Option<i64>, i64), StoreError> {
-            sqlx::query("INSERT INTO sheets (station, state, updated_at) VALUES ($1, 'pending', $2) ON CONFLICT (station) DO NOTHING")
+            sqlx::query("INSERT INTO sheets (station, state, updated_at, changed) VALUES ($1, 'pending', $2, -1) ON CONFLICT (station) DO NOTHING")
                 .bind(station)
                 .bind(at)
                 .execute(&mut **tx)
@@ -297,7 +334,7 @@ macro_rules! impl_store {
                     }
                 }
                 sqlx::query(
-                    "UPDATE sheets SET state = $2, counted_entry = CASE WHEN $3 THEN $4 ELSE counted_entry END, updated_at = $5 WHERE station = $1",
+                    "UPDATE sheets SET state = $2, counted_entry = CASE WHEN $3 THEN $4 ELSE counted_entry END, updated_at = $5, changed = -1 WHERE station = $1",
                 )
                 .bind(&station)
                 .bind(to.as_str())
@@ -402,6 +439,12 @@ macro_rules! impl_store {
                                     .bind(&s.id)
                                     .bind(to_json(&units)?)
                                     .bind(count_in(registered))
+                                    .execute(&mut *tx)
+                                    .await?;
+                                // A counted sheet's units and registered
+                                // voters are part of the public view.
+                                sqlx::query("UPDATE sheets SET changed = -1 WHERE station = $1")
+                                    .bind(&s.id)
                                     .execute(&mut *tx)
                                     .await?;
                             }
@@ -529,7 +572,7 @@ macro_rules! impl_store {
                     .await?;
                 let change = ("sheet", Some(entry), before.map(SheetState::as_str), to.as_str());
                 let t = transition(&mut tx, station, change, Some(reviewer), at).await?;
-                sqlx::query("UPDATE sheets SET state = $2, counted_entry = $3, updated_at = $4 WHERE station = $1")
+                sqlx::query("UPDATE sheets SET state = $2, counted_entry = $3, updated_at = $4, changed = -1 WHERE station = $1")
                     .bind(station)
                     .bind(to.as_str())
                     .bind(entry)
@@ -564,7 +607,7 @@ macro_rules! impl_store {
                     let to = state.go(SheetState::InReview)?;
                     let from = (n > 0 || state != SheetState::Pending).then_some(state.as_str());
                     transition(&mut tx, station, ("sheet", None, from, to.as_str()), who, at).await?;
-                    sqlx::query("UPDATE sheets SET state = $2, updated_at = $3 WHERE station = $1")
+                    sqlx::query("UPDATE sheets SET state = $2, updated_at = $3, changed = -1 WHERE station = $1")
                         .bind(station)
                         .bind(to.as_str())
                         .bind(at)
@@ -599,80 +642,113 @@ macro_rules! impl_store {
                         .map(|i| format!("${i}"))
                         .collect::<Vec<_>>()
                         .join(", ");
-                    // One reader connection for the chunk's queries: one
-                    // wait for the pool, not seven.
-                    let mut conn = self.reader().acquire().await?;
-                    macro_rules! all {
-                        ($sql:expr) => {{
-                            let sql: String = $sql;
-                            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.replace("(…)", &format!("({list})"))));
-                            for id in chunk {
-                                q = q.bind(id);
-                            }
-                            q.fetch_all(&mut *conn)
-                        }};
+                    let sql = RECORD_SQL.replace("(…)", &format!("({list})"));
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(id);
                     }
+                    let rows = q.fetch_all(self.reader()).await?;
                     let mut recs: HashMap<String, StationRecord> = HashMap::new();
-                    for r in all!("SELECT id, units, registered FROM stations WHERE id IN (…)".into()).await? {
-                        let info = station_of(&r)?;
-                        recs.insert(info.id.clone(), StationRecord {
-                            info,
-                            sheet: None,
-                            counted_entry: None,
-                            entries: Vec::new(),
-                            transitions: Vec::new(),
-                            decisions: Vec::new(),
-                            uploads: Vec::new(),
-                            flags: Vec::new(),
-                        });
-                    }
-                    for r in all!("SELECT station, state, counted_entry FROM sheets WHERE station IN (…)".into()).await? {
-                        let rec = of(&mut recs, r.try_get("station")?)?;
-                        rec.sheet = Some(sheet_state(&r.try_get::<String, _>("state")?)?);
-                        rec.counted_entry = r.try_get("counted_entry")?;
-                    }
-                    for r in all!("SELECT e.station, e.id, e.kind, e.witness_id, w.name AS witness_name, e.counts, e.origin, e.state, e.created_at FROM entries e LEFT JOIN witnesses w ON w.id = e.witness_id WHERE e.station IN (…) ORDER BY e.id".into()).await? {
-                        of(&mut recs, r.try_get("station")?)?.entries.push(entry_of(&r)?);
-                    }
-                    for r in all!("SELECT t.station, t.subject, t.entry_id, t.from_state, t.to_state, w.name, t.at, t.leaf FROM transitions t LEFT JOIN witnesses w ON w.id = t.who WHERE t.station IN (…) ORDER BY t.id".into()).await? {
-                        of(&mut recs, r.try_get("station")?)?.transitions.push(TransitionRow {
-                            subject: r.try_get("subject")?,
-                            entry: r.try_get("entry_id")?,
-                            from: r.try_get("from_state")?,
-                            to: r.try_get("to_state")?,
-                            who: r.try_get("name")?,
-                            at: r.try_get("at")?,
-                            leaf: r.try_get("leaf")?,
-                        });
-                    }
-                    for r in all!("SELECT d.station, w.name, d.entry_id, d.note, d.at FROM decisions d JOIN witnesses w ON w.id = d.reviewer WHERE d.station IN (…) ORDER BY d.id".into()).await? {
-                        of(&mut recs, r.try_get("station")?)?.decisions.push(DecisionRow {
-                            reviewer: r.try_get("name")?,
-                            entry: r.try_get("entry_id")?,
-                            note: r.try_get("note")?,
-                            at: r.try_get("at")?,
-                        });
-                    }
-                    // A photo belongs to the station it was sent for, the one
-                    // its QR code names, and any a flag names.
-                    let photos = "SELECT u.station AS for_station, u.sha256, u.content_type, u.station, u.qr_status, u.qr_station, u.qr_reason, u.at FROM uploads u WHERE u.station IN (…) \
-                        UNION ALL SELECT u.qr_station AS for_station, u.sha256, u.content_type, u.station, u.qr_status, u.qr_station, u.qr_reason, u.at FROM uploads u WHERE u.qr_station IN (…) \
-                        UNION ALL SELECT f.station AS for_station, u.sha256, u.content_type, u.station, u.qr_status, u.qr_station, u.qr_reason, u.at FROM flags f JOIN uploads u ON u.sha256 = f.sha256 WHERE f.station IN (…) \
-                        ORDER BY at, sha256";
-                    for r in all!(photos.into()).await? {
-                        let u = upload_of(&r)?;
-                        let rec = of(&mut recs, r.try_get("for_station")?)?;
-                        if !rec.uploads.iter().any(|x| x.sha256 == u.sha256) {
-                            rec.uploads.push(u);
+                    for r in &rows {
+                        let part: i64 = r.try_get("part")?;
+                        let station: String = r.try_get("station")?;
+                        let t = |k: &str| r.try_get::<Option<String>, _>(k);
+                        let n = |k: &str| r.try_get::<Option<i64>, _>(k);
+                        let need = |v: Option<String>, what: &str| {
+                            v.ok_or_else(|| StoreError::Corrupt(format!("{what} of station {station:?} is null")))
+                        };
+                        let num = |v: Option<i64>, what: &str| {
+                            v.ok_or_else(|| StoreError::Corrupt(format!("{what} of station {station:?} is null")))
+                        };
+                        match part {
+                            0 => {
+                                let units = need(t("t1")?, "units")?;
+                                let info = StationInfo {
+                                    id: station.clone(),
+                                    units: json(&units, "station units")?,
+                                    registered: n("n1")?.and_then(|v| u64::try_from(v).ok()),
+                                };
+                                recs.insert(station.clone(), StationRecord {
+                                    info,
+                                    sheet: None,
+                                    counted_entry: None,
+                                    entries: Vec::new(),
+                                    transitions: Vec::new(),
+                                    decisions: Vec::new(),
+                                    uploads: Vec::new(),
+                                    flags: Vec::new(),
+                                });
+                            }
+                            1 => {
+                                let state = sheet_state(&need(t("t1")?, "sheet state")?)?;
+                                let counted = n("n1")?;
+                                let rec = of(&mut recs, station.clone())?;
+                                rec.sheet = Some(state);
+                                rec.counted_entry = counted;
+                            }
+                            2 => {
+                                let kind = need(t("t1")?, "entry kind")?;
+                                let state = need(t("t5")?, "entry state")?;
+                                let entry = EntryRow {
+                                    id: r.try_get("ord")?,
+                                    kind: SourceKind::parse(&kind)
+                                        .ok_or_else(|| StoreError::Corrupt(format!("entry kind {kind:?}")))?,
+                                    witness: n("n1")?,
+                                    witness_name: t("t2")?,
+                                    counts: json(&need(t("t3")?, "entry counts")?, "entry counts")?,
+                                    origin: json(&need(t("t4")?, "entry origin")?, "entry origin")?,
+                                    state: EntryState::parse(&state)
+                                        .ok_or_else(|| StoreError::Corrupt(format!("entry state {state:?}")))?,
+                                    at: num(n("n2")?, "entry time")?,
+                                };
+                                of(&mut recs, station.clone())?.entries.push(entry);
+                            }
+                            3 => {
+                                let row = TransitionRow {
+                                    subject: need(t("t1")?, "transition subject")?,
+                                    entry: n("n1")?,
+                                    from: t("t2")?,
+                                    to: need(t("t3")?, "transition state")?,
+                                    who: t("t4")?,
+                                    at: num(n("n2")?, "transition time")?,
+                                    leaf: n("n3")?,
+                                };
+                                of(&mut recs, station.clone())?.transitions.push(row);
+                            }
+                            4 => {
+                                let row = DecisionRow {
+                                    reviewer: need(t("t1")?, "reviewer")?,
+                                    entry: num(n("n1")?, "decision entry")?,
+                                    note: need(t("t2")?, "decision note")?,
+                                    at: num(n("n2")?, "decision time")?,
+                                };
+                                of(&mut recs, station.clone())?.decisions.push(row);
+                            }
+                            5 => {
+                                let u = UploadRow {
+                                    sha256: need(t("t1")?, "photo hash")?,
+                                    content_type: need(t("t2")?, "photo type")?,
+                                    station: t("t3")?,
+                                    qr_status: need(t("t4")?, "photo status")?,
+                                    qr_station: t("t5")?,
+                                    qr_reason: t("t6")?,
+                                };
+                                let rec = of(&mut recs, station.clone())?;
+                                if !rec.uploads.iter().any(|x| x.sha256 == u.sha256) {
+                                    rec.uploads.push(u);
+                                }
+                            }
+                            6 => {
+                                let row = FlagRow {
+                                    reason: need(t("t1")?, "flag reason")?,
+                                    sha256: t("t2")?,
+                                    who: t("t3")?,
+                                    at: num(n("n1")?, "flag time")?,
+                                };
+                                of(&mut recs, station.clone())?.flags.push(row);
+                            }
+                            other => return Err(StoreError::Corrupt(format!("record part {other}"))),
                         }
-                    }
-                    for r in all!("SELECT f.station, f.reason, f.sha256, w.name, f.at FROM flags f LEFT JOIN witnesses w ON w.id = f.who WHERE f.station IN (…) ORDER BY f.id".into()).await? {
-                        of(&mut recs, r.try_get("station")?)?.flags.push(FlagRow {
-                            reason: r.try_get("reason")?,
-                            sha256: r.try_get("sha256")?,
-                            who: r.try_get("name")?,
-                            at: r.try_get("at")?,
-                        });
                     }
                     out.extend(chunk.iter().filter_map(|id| recs.remove(id)));
                 }
@@ -703,6 +779,31 @@ macro_rules! impl_store {
                         state: sheet_state(&r.try_get::<String, _>("state")?)?,
                         counts: json::<Counts>(&counts, "counts")?,
                     });
+                }
+                Ok(())
+            }
+
+            async fn changed_since(
+                &self,
+                since: i64,
+                f: &mut (dyn FnMut(Changed) + Send),
+            ) -> Result<(), StoreError> {
+                use futures_util::TryStreamExt;
+                let mut rows = sqlx::query("SELECT s.id, s.units, s.registered, h.state, e.counts FROM sheets h JOIN stations s ON s.id = h.station LEFT JOIN entries e ON e.id = h.counted_entry WHERE h.changed > $1")
+                    .bind(since)
+                    .fetch(self.reader());
+                while let Some(r) = rows.try_next().await? {
+                    let info = station_of(&r)?;
+                    let counts: Option<String> = r.try_get("counts")?;
+                    let counted = match counts {
+                        Some(c) => Some(Counted {
+                            info: info.clone(),
+                            state: sheet_state(&r.try_get::<String, _>("state")?)?,
+                            counts: json::<Counts>(&c, "counts")?,
+                        }),
+                        None => None,
+                    };
+                    f(Changed { station: info.id, counted });
                 }
                 Ok(())
             }

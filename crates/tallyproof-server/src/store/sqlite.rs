@@ -66,6 +66,14 @@ impl SqliteStore {
                 "pending uploads",
                 include_str!("../../migrations/sqlite/0004_pending_uploads.sql"),
             ),
+            (
+                "decisions by station",
+                include_str!("../../migrations/sqlite/0005_decisions_station.sql"),
+            ),
+            (
+                "sheets changed",
+                include_str!("../../migrations/sqlite/0006_sheets_changed.sql"),
+            ),
         ])
     }
 }
