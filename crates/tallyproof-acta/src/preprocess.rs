@@ -12,7 +12,8 @@
 //! images (see `examples/compare_decoders.rs` and `docs/acta.md`).
 
 use image::GrayImage;
-use image::imageops::{self, FilterType};
+use image::imageops;
+use std::cell::OnceCell;
 
 /// Which part of the page to keep.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -93,27 +94,24 @@ impl Variant {
 
     /// Applies the recipe to a page.
     pub fn render(&self, page: &GrayImage) -> GrayImage {
-        let cropped = crop(page, self.region);
+        self.render_page(&Page::new(page))
+    }
+
+    /// Applies the recipe to a page whose measurements ([`Page`]) are
+    /// shared with the other variants tried on it.
+    pub fn render_page(&self, page: &Page<'_>) -> GrayImage {
+        let (x, y, w, h) = page.region(self.region);
         let scaled = match self.scale {
-            Scale::Full => cropped,
+            Scale::Full => imageops::crop_imm(page.image(), x, y, w, h).to_image(),
             Scale::Half => {
-                let (w, h) = cropped.dimensions();
-                imageops::resize(
-                    &cropped,
-                    (w / 2).max(1),
-                    (h / 2).max(1),
-                    FilterType::Triangle,
-                )
+                resize_triangle(page.image(), (x, y, w, h), (w / 2).max(1), (h / 2).max(1))
             }
-            Scale::Double => {
-                let (w, h) = cropped.dimensions();
-                imageops::resize(
-                    &cropped,
-                    w.saturating_mul(2),
-                    h.saturating_mul(2),
-                    FilterType::Triangle,
-                )
-            }
+            Scale::Double => resize_triangle(
+                page.image(),
+                (x, y, w, h),
+                w.saturating_mul(2),
+                h.saturating_mul(2),
+            ),
         };
         match self.binarise {
             Binarise::Decoder => scaled,
@@ -240,7 +238,7 @@ pub fn paper_box(page: &GrayImage) -> Option<(u32, u32, u32, u32)> {
         ((w as f32 / f).round() as u32).max(1),
         ((h as f32 / f).round() as u32).max(1),
     );
-    let small = imageops::resize(page, sw, sh, FilterType::Triangle);
+    let small = resize_triangle(page, (0, 0, w, h), sw, sh);
     let t = otsu_threshold(&small);
     let mut rows = vec![0u32; sh as usize];
     let mut cols = vec![0u32; sw as usize];
@@ -269,31 +267,186 @@ pub fn paper_box(page: &GrayImage) -> Option<(u32, u32, u32, u32)> {
     Some((bx0, by0, bw, bh))
 }
 
-fn crop(page: &GrayImage, region: Region) -> GrayImage {
-    let paper = || match paper_box(page) {
-        Some((x, y, w, h)) => imageops::crop_imm(page, x, y, w, h).to_image(),
-        None => page.clone(),
-    };
-    let (page, length, at_tail) = match region {
-        Region::Whole => return page.clone(),
-        Region::Tail { length } => (std::borrow::Cow::Borrowed(page), length, true),
-        Region::Head { length } => (std::borrow::Cow::Borrowed(page), length, false),
-        Region::PaperTail { length } => (std::borrow::Cow::Owned(paper()), length, true),
-        Region::PaperHead { length } => (std::borrow::Cow::Owned(paper()), length, false),
-    };
-    let page: &GrayImage = &page;
-    let (w, h) = page.dimensions();
-    let portrait = h >= w;
-    let (short, long) = if portrait { (w, h) } else { (h, w) };
-    // Saturating float-to-int cast; the extent never exceeds the page.
-    let extent = ((short as f32) * length).round() as u32;
-    let extent = extent.clamp(1, long.max(1));
-    let start = if at_tail { long - extent } else { 0 };
-    if portrait {
-        imageops::crop_imm(page, 0, start, w, extent).to_image()
-    } else {
-        imageops::crop_imm(page, start, 0, extent, h).to_image()
+/// A page and the measurements its variants share, each computed once:
+/// the sheet of paper's box ([`paper_box`]).
+#[derive(Debug)]
+pub struct Page<'a> {
+    image: &'a GrayImage,
+    paper: OnceCell<Option<(u32, u32, u32, u32)>>,
+}
+
+impl<'a> Page<'a> {
+    /// A page to render variants of.
+    pub fn new(image: &'a GrayImage) -> Self {
+        Page {
+            image,
+            paper: OnceCell::new(),
+        }
     }
+
+    /// The page itself.
+    pub fn image(&self) -> &'a GrayImage {
+        self.image
+    }
+
+    /// [`paper_box`] of the page, computed on first use.
+    pub fn paper_box(&self) -> Option<(u32, u32, u32, u32)> {
+        *self.paper.get_or_init(|| paper_box(self.image))
+    }
+
+    /// The rectangle `(x, y, width, height)` of the page that `region`
+    /// keeps.
+    pub fn region(&self, region: Region) -> (u32, u32, u32, u32) {
+        let (pw, ph) = self.image.dimensions();
+        let paper = || self.paper_box().unwrap_or((0, 0, pw, ph));
+        let ((x0, y0, w, h), length, at_tail) = match region {
+            Region::Whole => return (0, 0, pw, ph),
+            Region::Tail { length } => ((0, 0, pw, ph), length, true),
+            Region::Head { length } => ((0, 0, pw, ph), length, false),
+            Region::PaperTail { length } => (paper(), length, true),
+            Region::PaperHead { length } => (paper(), length, false),
+        };
+        let portrait = h >= w;
+        let (short, long) = if portrait { (w, h) } else { (h, w) };
+        // Saturating float-to-int cast; the extent never exceeds the page.
+        let extent = ((short as f32) * length).round() as u32;
+        let extent = extent.clamp(1, long.max(1));
+        let start = if at_tail { long - extent } else { 0 };
+        if portrait {
+            (x0, y0 + start, w, extent)
+        } else {
+            (x0 + start, y0, extent, h)
+        }
+    }
+}
+
+#[cfg(test)]
+fn crop(page: &GrayImage, region: Region) -> GrayImage {
+    let (x, y, w, h) = Page::new(page).region(region);
+    imageops::crop_imm(page, x, y, w, h).to_image()
+}
+
+/// The input taps of every output sample when resampling `input`
+/// samples to `output` with the triangle filter, `n` per sample: output
+/// `o` is the sum over `k` of input `left[o] + k` times
+/// `weights[k * output + o]`. The weights are those of
+/// `image::imageops::resize` with `FilterType::Triangle` (image 0.25),
+/// computed with the same arithmetic; a sample with fewer taps than `n`
+/// gets zero weights, which add exactly nothing, so [`resize_triangle`]
+/// sums the same products in the same order and gives the same pixels.
+struct Taps {
+    n: usize,
+    left: Vec<usize>,
+    weights: Vec<f32>,
+}
+
+impl Taps {
+    fn triangle(input: u32, output: u32) -> Taps {
+        let ratio = input as f32 / output as f32;
+        let sratio = if ratio < 1.0 { 1.0 } else { ratio };
+        let support = sratio;
+        let each: Vec<(usize, Vec<f32>)> = (0..output)
+            .map(|o| {
+                let centre = (o as f32 + 0.5) * ratio;
+                // Saturating float-to-int casts, clamped into the input.
+                let left = ((centre - support).floor() as i64).clamp(0, i64::from(input) - 1);
+                let right = ((centre + support).ceil() as i64).clamp(left + 1, i64::from(input));
+                let centre = centre - 0.5;
+                let mut weights: Vec<f32> = (left..right)
+                    .map(|i| {
+                        let x = ((i as f32 - centre) / sratio).abs();
+                        if x < 1.0 { 1.0 - x } else { 0.0 }
+                    })
+                    .collect();
+                let mut sum = 0.0;
+                for w in &weights {
+                    sum += w;
+                }
+                for w in &mut weights {
+                    *w /= sum;
+                }
+                (left as usize, weights)
+            })
+            .collect();
+        let n = each.iter().map(|(_, w)| w.len()).max().unwrap_or(1);
+        let input = input as usize;
+        let mut left = Vec::with_capacity(each.len());
+        let mut weights = vec![0f32; n * each.len()];
+        for (o, (l, w)) in each.iter().enumerate() {
+            // Move the window left when it would pass the end; the taps
+            // it gains in front weigh zero.
+            let start = (*l).min(input - n);
+            left.push(start);
+            for (k, &wk) in w.iter().enumerate() {
+                weights[(l - start + k) * each.len() + o] = wk;
+            }
+        }
+        Taps { n, left, weights }
+    }
+}
+
+/// Round half away from zero of a value in 0..=255, as `f32::round`
+/// does, without the library call: the fractional part of a float is
+/// exact.
+fn round_u8(t: f32) -> u8 {
+    let t = t.clamp(0.0, 255.0);
+    // Saturating cast of a value in 0..=255.
+    let whole = t as u8;
+    whole.saturating_add(u8::from(t - f32::from(whole) >= 0.5))
+}
+
+/// Resamples the rectangle `(x, y, width, height)` of `page` to
+/// `new_width` × `new_height` with the triangle (bilinear) filter: the
+/// pixels of `image::imageops::resize(.., FilterType::Triangle)` on the
+/// crop (columns first, kept in `f32`, then rows, rounded), computed on
+/// one channel a row at a time rather than on four channels a column at
+/// a time, and without copying the crop.
+pub fn resize_triangle(
+    page: &GrayImage,
+    (x, y, w, h): (u32, u32, u32, u32),
+    new_width: u32,
+    new_height: u32,
+) -> GrayImage {
+    let mut out = GrayImage::new(new_width, new_height);
+    if w == 0 || h == 0 || new_width == 0 || new_height == 0 {
+        return out;
+    }
+    if (new_width, new_height) == (w, h) {
+        return imageops::crop_imm(page, x, y, w, h).to_image();
+    }
+    let stride = page.width() as usize;
+    let raw = page.as_raw();
+    let (x, y, w) = (x as usize, y as usize, w as usize);
+    let rows = Taps::triangle(h, new_height);
+    let cols = Taps::triangle(w as u32, new_width);
+    let nw = new_width as usize;
+    let nh = new_height as usize;
+    let mut column_sums = vec![0f32; w];
+    let mut sums = vec![0f32; nw];
+    for (oy, out_row) in out.chunks_exact_mut(nw).enumerate() {
+        column_sums.fill(0.0);
+        for k in 0..rows.n {
+            let wt = rows.weights[k * nh + oy];
+            if wt == 0.0 {
+                continue;
+            }
+            let start = (y + rows.left[oy] + k) * stride + x;
+            for (t, &p) in column_sums.iter_mut().zip(&raw[start..start + w]) {
+                *t += f32::from(p) * wt;
+            }
+        }
+        sums.fill(0.0);
+        for k in 0..cols.n {
+            let weights = &cols.weights[k * nw..(k + 1) * nw];
+            for ((t, &left), &wt) in sums.iter_mut().zip(&cols.left).zip(weights) {
+                *t += column_sums[left + k] * wt;
+            }
+        }
+        for (o, &t) in out_row.iter_mut().zip(&sums) {
+            *o = round_u8(t);
+        }
+    }
+    out
 }
 
 fn threshold(mut img: GrayImage, t: u8) -> GrayImage {
@@ -371,6 +524,51 @@ mod tests {
         let img = GrayImage::new(10, 12);
         let out = Variant::grey(Region::Head { length: 2.0 }).render(&img);
         assert_eq!(out.dimensions(), (10, 12));
+    }
+
+    #[test]
+    fn resize_triangle_gives_the_pixels_of_image_resize() {
+        use image::imageops::FilterType;
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut page = GrayImage::new(301, 517);
+        for p in page.pixels_mut() {
+            p.0[0] = (next() % 256) as u8;
+        }
+        for (rect, nw, nh) in [
+            ((0, 0, 301, 517), 150, 258),
+            ((7, 40, 120, 201), 60, 100),
+            ((7, 40, 120, 201), 240, 402),
+            ((0, 0, 301, 517), 23, 40),
+            ((3, 5, 1, 9), 2, 18),
+            ((10, 10, 64, 64), 64, 64),
+        ] {
+            let (x, y, w, h) = rect;
+            let crop = imageops::crop_imm(&page, x, y, w, h).to_image();
+            let want = imageops::resize(&crop, nw, nh, FilterType::Triangle);
+            let got = resize_triangle(&page, rect, nw, nh);
+            assert_eq!(got.dimensions(), want.dimensions());
+            let differ = got
+                .pixels()
+                .zip(want.pixels())
+                .filter(|(a, b)| a != b)
+                .count();
+            assert_eq!(differ, 0, "{rect:?} to {nw}x{nh}");
+        }
+    }
+
+    #[test]
+    fn round_u8_rounds_half_away_from_zero() {
+        for t in [
+            0.0f32, 0.49999997, 0.5, 1.5, 2.5, 254.49998, 254.5, 255.0, 300.0, -1.0,
+        ] {
+            assert_eq!(round_u8(t), t.clamp(0.0, 255.0).round() as u8, "{t}");
+        }
     }
 
     #[test]

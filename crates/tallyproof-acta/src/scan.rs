@@ -3,7 +3,7 @@
 use crate::format::{
     GroupingError, LineGrouping, NamedCount, Payload, PayloadError, PayloadFormat, ResolvedGrouping,
 };
-use crate::preprocess::{DEFAULT_PIPELINE, Variant};
+use crate::preprocess::{DEFAULT_PIPELINE, Page, Variant};
 use crate::reader::{QrReader, RxingReader, read_guarded};
 use crate::ve2024::{Ve2024, ve2024_grouping};
 use image::{DynamicImage, GrayImage, ImageError, ImageFormat, ImageReader};
@@ -466,6 +466,13 @@ impl Scanner {
         scan
     }
 
+    /// The grey page a scan of `bytes` decodes its QR code from: the
+    /// image checked against the limits and decoded as
+    /// [`Scanner::scan_bytes`] does, before any variant.
+    pub fn load_grey(&self, bytes: &[u8]) -> Result<GrayImage, (FailureReason, String)> {
+        self.load(bytes, &mut None)
+    }
+
     fn fail(
         &self,
         file: &str,
@@ -525,6 +532,11 @@ impl Scanner {
                 "truncated JPEG: no end-of-image marker".to_string(),
             ));
         }
+        if format == ImageFormat::Jpeg
+            && let Some(grey) = jpeg_to_grey(bytes, o)
+        {
+            return grey;
+        }
         let mut limits = image::Limits::default();
         limits.max_image_width = Some(o.max_side);
         limits.max_image_height = Some(o.max_side);
@@ -547,8 +559,9 @@ impl Scanner {
     fn decode_page(&self, file: &str, page: &GrayImage) -> (Outcome, usize) {
         let mut foreign: Option<(String, PayloadError)> = None;
         let mut crashed = false;
+        let page = Page::new(page);
         for (i, variant) in self.options.pipeline.iter().enumerate() {
-            let img = variant.render(page);
+            let img = variant.render_page(&page);
             let Ok(texts) = read_guarded(self.reader.as_ref(), &img) else {
                 crashed = true;
                 continue;
@@ -612,6 +625,57 @@ impl Scanner {
         };
         Ok((payload, options))
     }
+}
+
+/// Decodes a JPEG straight to grey with zune-jpeg (the image crate's own
+/// JPEG decoder, called directly): for a colour JPEG only the luma (Y)
+/// channel is kept, so the chroma channels are neither upsampled nor
+/// converted to RGB, and no RGB image is made to be turned back into
+/// grey. On a 3 MB colour phone photo this halves the decoding time. The
+/// grey is the JPEG's own Y (ITU-T T.871), where the image crate's
+/// RGB-to-grey conversion weighs R, G and B by Rec. 709: the two differ
+/// only on coloured pixels. `None` for the colour spaces other than
+/// YCbCr and grey (RGB, CMYK, YCCK) and for headers it cannot read, which
+/// go through the image crate as before.
+fn jpeg_to_grey(
+    bytes: &[u8],
+    o: &ScanOptions,
+) -> Option<Result<GrayImage, (FailureReason, String)>> {
+    use zune_jpeg::zune_core::bytestream::ZCursor;
+    use zune_jpeg::zune_core::colorspace::ColorSpace;
+    use zune_jpeg::zune_core::options::DecoderOptions;
+    let options = DecoderOptions::default()
+        .set_strict_mode(false)
+        .set_max_width(o.max_side as usize)
+        .set_max_height(o.max_side as usize)
+        .jpeg_set_out_colorspace(ColorSpace::Luma);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
+    decoder.decode_headers().ok()?;
+    let components = match decoder.input_colorspace()? {
+        ColorSpace::YCbCr => 3u64,
+        ColorSpace::Luma => 1,
+        _ => return None,
+    };
+    let (w, h) = decoder.dimensions()?;
+    let (w, h) = (u32::try_from(w).ok()?, u32::try_from(h).ok()?);
+    // The decoder holds every component at full size at most.
+    let need = u64::from(w) * u64::from(h) * components;
+    if need > o.max_alloc {
+        return Some(Err((
+            FailureReason::TooLarge,
+            format!(
+                "decoding: needs {need} bytes, over the limit of {}",
+                o.max_alloc
+            ),
+        )));
+    }
+    Some(match decoder.decode() {
+        Ok(pixels) => GrayImage::from_raw(w, h, pixels).ok_or((
+            FailureReason::Corrupt,
+            "decoding: the decoder's output does not match the image's size".to_string(),
+        )),
+        Err(e) => Err((FailureReason::Corrupt, format!("decoding: {e}"))),
+    })
 }
 
 /// True when a JPEG stream ends with its end-of-image marker (FF D9),
