@@ -106,7 +106,8 @@ fn time_scans(target: &Path, repeat: u64, breakdown: bool) {
 }
 
 /// Where one scan's time goes: JPEG decoding to grey, then each variant
-/// of the default pipeline (rendering, QR reading) until one reads; mean
+/// of the default pipeline in the page's order (rendering, QR reading)
+/// until one reads; mean
 /// CPU time of `repeat` runs of each step (the thread's clock advances in
 /// scheduler ticks, so one run is too coarse).
 fn print_breakdown(bytes: &[u8], repeat: u64) {
@@ -123,7 +124,7 @@ fn print_breakdown(bytes: &[u8], repeat: u64) {
         paper_box(page.image());
     });
     println!("  paper box {:?}: {c:.1} ms CPU", page.paper_box());
-    for v in DEFAULT_PIPELINE {
+    for v in page.order(DEFAULT_PIPELINE) {
         let img = v.render_page(&page);
         let texts = RxingReader.read(&img);
         let cr = mean(&mut || drop(v.render_page(&page)));

@@ -26,7 +26,9 @@ pub struct ScanOptions {
     pub max_pixels: u64,
     /// Upper bound on the decoder's allocations (`image::io::Limits`).
     pub max_alloc: u64,
-    /// Variants tried in order until one yields a valid payload.
+    /// Variants tried in order until one yields a valid payload; on a
+    /// phone photo those of the paper's regions come first
+    /// ([`crate::preprocess::Page::order`]).
     pub pipeline: Vec<Variant>,
 }
 
@@ -550,7 +552,9 @@ impl Scanner {
         })
     }
 
-    /// Tries the pipeline's variants in order. Stops at the first valid
+    /// Tries the pipeline's variants in the page's order ([`Page::order`]:
+    /// on a phone photo those measured on the sheet of paper first, on a
+    /// scan the pipeline's own order). Stops at the first valid
     /// payload, and also at the first payload of this format that is
     /// malformed or inconsistent (the QR's error correction makes a
     /// misread unlikely, so another variant would read the same text). A
@@ -560,7 +564,7 @@ impl Scanner {
         let mut foreign: Option<(String, PayloadError)> = None;
         let mut crashed = false;
         let page = Page::new(page);
-        for (i, variant) in self.options.pipeline.iter().enumerate() {
+        for (i, variant) in page.order(&self.options.pipeline).into_iter().enumerate() {
             let img = variant.render_page(&page);
             let Ok(texts) = read_guarded(self.reader.as_ref(), &img) else {
                 crashed = true;
