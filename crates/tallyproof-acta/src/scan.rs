@@ -698,3 +698,58 @@ fn classify(e: &ImageError, doing: &str) -> (FailureReason, String) {
     };
     (reason, format!("{doing}: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::codecs::jpeg::JpegEncoder;
+    use image::{GrayImage, RgbImage};
+
+    fn jpeg(img: DynamicImage) -> Vec<u8> {
+        let mut buf = Vec::new();
+        img.write_with_encoder(JpegEncoder::new_with_quality(Cursor::new(&mut buf), 80))
+            .unwrap();
+        buf
+    }
+
+    /// A grey JPEG decodes to the same pixels as through the image crate;
+    /// a colour one of grey content to within two grey levels of its
+    /// Rec. 709 conversion (the JPEG's own Y instead).
+    #[test]
+    fn jpeg_to_grey_matches_the_image_crate() {
+        let (w, h) = (97, 131);
+        let grey = GrayImage::from_fn(w, h, |x, y| image::Luma([((x * 7 + y * 13) % 256) as u8]));
+        let bytes = jpeg(grey.into());
+        let want = image::load_from_memory(&bytes).unwrap().into_luma8();
+        let got = jpeg_to_grey(&bytes, &ScanOptions::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(got, want);
+
+        let colour = RgbImage::from_fn(w, h, |x, y| {
+            let g = ((x * 5 + y * 3) % 256) as u8;
+            image::Rgb([g, g, g])
+        });
+        let bytes = jpeg(colour.into());
+        let want = image::load_from_memory(&bytes).unwrap().into_luma8();
+        let got = jpeg_to_grey(&bytes, &ScanOptions::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.dimensions(), want.dimensions());
+        let worst = got
+            .pixels()
+            .zip(want.pixels())
+            .map(|(a, b)| a.0[0].abs_diff(b.0[0]))
+            .max()
+            .unwrap();
+        assert!(worst <= 2, "{worst}");
+
+        // Over the allocation limit: refused before decoding.
+        let tight = ScanOptions {
+            max_alloc: 1000,
+            ..ScanOptions::default()
+        };
+        let refused = jpeg_to_grey(&bytes, &tight).unwrap();
+        assert_eq!(refused.unwrap_err().0, FailureReason::TooLarge);
+    }
+}
