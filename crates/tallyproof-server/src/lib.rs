@@ -26,6 +26,7 @@ pub mod flow;
 pub mod http;
 pub mod import;
 pub mod log;
+pub mod records;
 pub mod service;
 pub mod snapshot;
 pub mod store;
@@ -68,6 +69,8 @@ pub struct Inner {
     pub snapshot_whole: std::sync::atomic::AtomicU64,
     /// The QR decoder's queue.
     pub decoder: upload::Decoder,
+    /// Stations' records for look-ups ([`records`]).
+    pub records: records::RecordCache,
 }
 
 impl Deref for AppState {
@@ -102,7 +105,59 @@ impl AppState {
             snapshot_rebuilding: std::sync::atomic::AtomicBool::new(false),
             snapshot_whole: std::sync::atomic::AtomicU64::new(0),
             decoder,
+            records: records::RecordCache::new(records::DEFAULT_CAPACITY),
         }))
+    }
+
+    /// A station's record: from the cache when it is live and holds it,
+    /// else from the store (and then kept).
+    pub async fn record(
+        &self,
+        station: &str,
+    ) -> Result<Option<Arc<store::StationRecord>>, store::StoreError> {
+        if let Some(r) = self.records.get(station) {
+            return Ok(Some(r));
+        }
+        let ticket = self.records.ticket();
+        let rec = self.store.record(station).await?.map(Arc::new);
+        if let (Some(t), Some(r)) = (ticket, &rec) {
+            self.records.put(t, r.clone());
+        }
+        Ok(rec)
+    }
+
+    /// One pass of the record cache's watcher: the store's version, and
+    /// the stations changed since the version the cache saw last, whose
+    /// records it drops.
+    pub async fn refresh_records(&self) -> Result<records::Pass, store::StoreError> {
+        let from = self.records.seen();
+        let (to, _) = self.store.version().await?;
+        let mut changed = Vec::new();
+        if let Some(f) = from
+            && to > f
+        {
+            self.store
+                .changed_since(f, &mut |c| changed.push(c.station))
+                .await?;
+        }
+        Ok(self.records.apply(from, to, &changed))
+    }
+
+    /// Start the record cache's watcher (once; inside a Tokio runtime): a
+    /// pass every [`records::REFRESH`] while the state lives.
+    pub fn start_watcher(&self) {
+        let weak = Arc::downgrade(&self.0);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(records::REFRESH);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let Some(inner) = weak.upgrade() else { return };
+                if let Err(e) = AppState(inner).refresh_records().await {
+                    tracing::warn!(error = %e, "the record cache's watcher");
+                }
+            }
+        });
     }
 
     /// Start the QR decoder's worker (once; inside a Tokio runtime): it

@@ -32,6 +32,7 @@ pub async fn submit_sheet(
     if let Some(t) = receipt.counted_transition {
         log_counted(state, &sheet, t).await?;
     }
+    state.records.evict(&sheet.station);
     Ok(receipt)
 }
 
@@ -61,6 +62,7 @@ pub async fn decide(
         };
         log_counted(state, &sheet, t).await?;
     }
+    state.records.evict(station);
     Ok(())
 }
 
@@ -78,6 +80,7 @@ pub async fn log_many(state: &AppState, sheets: Vec<(Sheet, i64)>) -> Result<(),
     }
     let me = state.clone();
     let transitions: Vec<i64> = sheets.iter().map(|(_, t)| *t).collect();
+    let stations: Vec<String> = sheets.iter().map(|(s, _)| s.station.clone()).collect();
     let first = tokio::task::spawn_blocking(move || -> Result<u64, crate::log::LogError> {
         let Some(log) = me.log.as_ref() else {
             return Ok(0);
@@ -100,6 +103,7 @@ pub async fn log_many(state: &AppState, sheets: Vec<(Sheet, i64)>) -> Result<(),
             .await
             .map_err(|e: StoreError| ApiError::from(e))?;
     }
+    state.records.evict_twice(&stations);
     Ok(())
 }
 

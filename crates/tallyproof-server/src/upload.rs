@@ -344,7 +344,7 @@ async fn finish(
     // Only the process that moved the photo from `pending` submits its
     // numbers: two servers over one store never submit a scan twice.
     match store.set_qr(sha256, "read", Some(&station), None).await {
-        Ok(true) => {}
+        Ok(true) => state.records.evict(&station),
         Ok(false) => {
             return QrResult::Read {
                 station,

@@ -179,3 +179,80 @@ async fn a_patched_view_equals_one_built_whole(t: common::TestApp) {
     assert_eq!(t.state.snapshot_whole.load(Ordering::Relaxed), 1);
 }
 both!(patched_view, a_patched_view_equals_one_built_whole);
+
+/// Every station's record as the cache gives it (the store's when not
+/// held).
+async fn all_records(t: &common::TestApp, ids: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for id in ids {
+        let rec = t.state.record(id).await.unwrap();
+        out.push(serde_json::to_string(&rec.as_deref()).unwrap());
+    }
+    out
+}
+
+async fn cached_records_follow_the_store(t: common::TestApp) {
+    let ids: Vec<String> = ["01-001", "01-002", "01-003", "02-001", "02-002"]
+        .map(String::from)
+        .to_vec();
+    let w1 = t
+        .store
+        .witness_by_token(&auth::hash(&t.witness1))
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    // Before the watcher's first pass nothing is cached.
+    assert_eq!(t.state.records.ticket(), None);
+    all_records(&t, &ids).await;
+    assert!(t.state.records.is_empty());
+    t.state.refresh_records().await.unwrap();
+    let mut rng = StdRng::seed_from_u64(11);
+    for step in 0..40 {
+        // Fill the cache, then change the store behind its back (not
+        // through the service, which would drop the record itself).
+        let before = all_records(&t, &ids).await;
+        assert_eq!(t.state.records.len(), ids.len(), "step {step}");
+        let station = &ids[rng.random_range(0..ids.len())];
+        let n = [(60, 30), (55, 35)][rng.random_range(0..2)];
+        match rng.random_range(0..3) {
+            0 => {
+                _ = t
+                    .store
+                    .submit(entry(station, SourceKind::Import, None, n))
+                    .await
+            }
+            1 => {
+                _ = t
+                    .store
+                    .submit(entry(station, SourceKind::Witness, Some(w1), n))
+                    .await
+            }
+            _ => _ = t.store.flag(station, "test flag", None, Some(w1), 11).await,
+        }
+        // Until the watcher's pass the cache answers as before ...
+        assert_eq!(all_records(&t, &ids).await, before, "step {step}");
+        t.state.refresh_records().await.unwrap();
+        // ... and after it, as the store does.
+        let mut fresh = Vec::new();
+        for id in &ids {
+            let rec = t.store.record(id).await.unwrap();
+            fresh.push(serde_json::to_string(&rec).unwrap());
+        }
+        assert_eq!(all_records(&t, &ids).await, fresh, "step {step}");
+    }
+    // A record read while a pass ran is not kept (it may predate a change
+    // that pass dropped).
+    let ticket = t.state.records.ticket().unwrap();
+    t.state.records.evict("01-001");
+    let rec = std::sync::Arc::new(t.store.record("01-001").await.unwrap().unwrap());
+    t.store
+        .submit(entry("01-001", SourceKind::Witness, Some(w1), (1, 2)))
+        .await
+        .unwrap();
+    t.state.refresh_records().await.unwrap();
+    t.state.records.put(ticket, rec);
+    let held = t.state.record("01-001").await.unwrap().unwrap();
+    assert!(held.entries.iter().any(|e| e.counts.options == vec![1, 2]));
+}
+both!(cached_records, cached_records_follow_the_store);

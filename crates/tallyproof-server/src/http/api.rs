@@ -137,7 +137,7 @@ pub async fn station(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let rec = state.store.record(&id).await?.ok_or(ApiError::NotFound)?;
+    let rec = state.record(&id).await?.ok_or(ApiError::NotFound)?;
     let proof = match state.log.as_ref() {
         Some(log) => log
             .prove(&id)
@@ -411,6 +411,9 @@ pub async fn receive_photo(
             return Err(e.into());
         }
     };
+    if let Some(s) = &station {
+        state.records.evict(s);
+    }
     let flag = match (&prior, &station) {
         (Some(Some(first)), Some(s)) if s != first => {
             flag_reused_photo(state, &sha256, first, s, w.id).await?;
@@ -468,6 +471,7 @@ async fn flag_reused_photo(
             .store
             .flag(station, &reason, Some(sha256), Some(by), at)
             .await?;
+        state.records.evict(station);
     }
     Ok(())
 }

@@ -94,6 +94,7 @@ pub async fn serve_with(
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     state.start_decoder();
+    state.start_watcher();
     let app = limits::apply(app(state), limits)
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)

@@ -313,7 +313,6 @@ pub async fn station(
 ) -> PageResult {
     let e = err(&state);
     let rec = state
-        .store
         .record(&id)
         .await
         .map_err(|x| e(x.into()))?

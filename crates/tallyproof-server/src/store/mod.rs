@@ -273,8 +273,8 @@ pub struct Counted {
     pub counts: Counts,
 }
 
-/// A sheet changed since some version: its station and, when the sheet
-/// has counted numbers, those.
+/// A station whose record changed since some version, and its sheet's
+/// counted numbers when it has some.
 #[derive(Debug, Clone)]
 pub struct Changed {
     /// The station.
@@ -368,7 +368,12 @@ pub trait Store: Send + Sync + 'static {
         at: i64,
     ) -> Result<(), StoreError>;
     /// Record the log leaves of many transitions, `(transition, leaf)`,
-    /// in one transaction.
+    /// in one transaction. The only write that stamps no station and moves
+    /// no version ([`Store::changed_since`]): a leaf changes no number, only
+    /// a line of a record's history, and the process that appends to the
+    /// log is the one that sets its leaves and drops those records from its
+    /// cache ([`crate::records::RecordCache::evict_twice`]). It keeps the
+    /// writers' queue on the version's row to one pass per entry.
     async fn set_leaves(&self, leaves: &[(i64, i64)]) -> Result<(), StoreError>;
     /// Everything about one station.
     async fn record(&self, id: &str) -> Result<Option<StationRecord>, StoreError>;
@@ -387,13 +392,15 @@ pub trait Store: Send + Sync + 'static {
         self.counted_each(&mut |c| all.push(c)).await?;
         Ok(all)
     }
-    /// The sheets changed by the commits after version `since`, one at a
-    /// time to `f`, as [`Store::counted_each`] gives them (a sheet may come
-    /// that a later commit changed again: it comes as it is now). Every
-    /// write stamps the sheets it changes with the version it commits as,
-    /// and versions commit in order, so a public view built at version V
-    /// (read with [`Store::version`] before its rows) is brought up to date
-    /// by the sheets changed since V.
+    /// The stations whose records changed in the commits after version
+    /// `since`, one at a time to `f`, each with its counted numbers as
+    /// [`Store::counted_each`] gives them (a station may come that a later
+    /// commit changed again: it comes as it is now). Every write but
+    /// [`Store::set_leaves`] stamps the stations it changes with the
+    /// version it commits as, and versions commit in order, so what was
+    /// read at version V (the public view, read with [`Store::version`]
+    /// before its rows; a cached record) is brought up to date by the
+    /// stations changed since V.
     async fn changed_since(
         &self,
         since: i64,

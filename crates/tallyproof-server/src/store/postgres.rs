@@ -51,8 +51,8 @@ impl PgStore {
                 include_str!("../../migrations/postgres/0005_decisions_station.sql"),
             ),
             (
-                "sheets changed",
-                include_str!("../../migrations/postgres/0006_sheets_changed.sql"),
+                "stations changed",
+                include_str!("../../migrations/postgres/0006_stations_changed.sql"),
             ),
         ])
     }

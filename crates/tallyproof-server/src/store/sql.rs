@@ -146,24 +146,60 @@ macro_rules! impl_store {
                 .ok_or_else(|| StoreError::Corrupt(format!("a row of unknown station {station:?}")))
         }
 
-        /// Bump the version every change moves (caches, ETags), then commit.
+        /// Bump the version every change moves (caches, ETags), stamp the
+        /// stations whose record the transaction changed (`touched`) with
+        /// the version it commits as, then commit. The version's row stays
+        /// locked from this update to the commit, so versions commit in
+        /// order: once a reader sees version V, every station stamped V or
+        /// less is committed, and what was read at V (the public view, a
+        /// cached record) is brought up to date by the stations stamped
+        /// above V ([`Store::changed_since`]).
         ///
-        /// Every write of a `sheets` row marks it `changed = -1`, a mark no
-        /// committed row carries: the marked rows are stamped here with the
-        /// version the transaction commits as. The version's row stays locked from this
-        /// update to the commit, so versions commit in order: once a
-        /// reader sees version V, every sheet stamped V or less is
-        /// committed, and a public view built at V is brought up to date by
-        /// the sheets stamped above V ([`Store::changed_since`]).
-        async fn bump_and_commit(mut tx: sqlx::Transaction<'static, $db>) -> Result<(), StoreError> {
-            let v: i64 = sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'version' RETURNING value")
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("value")?;
-            sqlx::query("UPDATE sheets SET changed = $1 WHERE changed = -1")
-                .bind(v)
-                .execute(&mut *tx)
-                .await?;
+        /// On PostgreSQL the bump and the first stamps are one statement (a
+        /// data-modifying WITH), so that the row lock is held for one round
+        /// trip and the commit, during which the other writers wait.
+        async fn bump_and_commit(mut tx: sqlx::Transaction<'static, $db>, touched: &[String]) -> Result<(), StoreError> {
+            let mut touched = touched.to_vec();
+            touched.sort_unstable();
+            touched.dedup();
+            let ids = |from: usize, n: usize| {
+                (from..from + n)
+                    .map(|i| format!("${i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let mut chunks = touched.chunks(RECORDS_PER_QUERY).peekable();
+            let pg = <$db as sqlx::Database>::NAME == "PostgreSQL";
+            if pg && let Some(first) = chunks.next() {
+                let sql = format!(
+                    "WITH v AS (UPDATE meta SET value = value + 1 WHERE key = 'version' RETURNING value) \
+                     UPDATE stations SET changed = v.value FROM v WHERE stations.id IN ({})",
+                    ids(1, first.len())
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for id in first {
+                    q = q.bind(id);
+                }
+                q.execute(&mut *tx).await?;
+            } else {
+                sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'version'")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if chunks.peek().is_some() {
+                let v: i64 = sqlx::query("SELECT value FROM meta WHERE key = 'version'")
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("value")?;
+                for chunk in chunks {
+                    let sql = format!("UPDATE stations SET changed = $1 WHERE id IN ({})", ids(2, chunk.len()));
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(v);
+                    for id in chunk {
+                        q = q.bind(id);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+            }
             tx.commit().await?;
             Ok(())
         }
@@ -190,7 +226,7 @@ macro_rules! impl_store {
             station: &str,
             at: i64,
         ) -> Result<(String, Option<i64>, i64), StoreError> {
-            sqlx::query("INSERT INTO sheets (station, state, updated_at, changed) VALUES ($1, 'pending', $2, -1) ON CONFLICT (station) DO NOTHING")
+            sqlx::query("INSERT INTO sheets (station, state, updated_at) VALUES ($1, 'pending', $2) ON CONFLICT (station) DO NOTHING")
                 .bind(station)
                 .bind(at)
                 .execute(&mut **tx)
@@ -334,7 +370,7 @@ macro_rules! impl_store {
                     }
                 }
                 sqlx::query(
-                    "UPDATE sheets SET state = $2, counted_entry = CASE WHEN $3 THEN $4 ELSE counted_entry END, updated_at = $5, changed = -1 WHERE station = $1",
+                    "UPDATE sheets SET state = $2, counted_entry = CASE WHEN $3 THEN $4 ELSE counted_entry END, updated_at = $5 WHERE station = $1",
                 )
                 .bind(&station)
                 .bind(to.as_str())
@@ -408,6 +444,7 @@ macro_rules! impl_store {
             async fn put_stations(&self, stations: &[StationInfo]) -> Result<u64, StoreError> {
                 let mut tx = self.writer().begin().await?;
                 let mut new = 0u64;
+                let mut touched = Vec::new();
                 for s in stations {
                     let old = sqlx::query("SELECT id, units, registered FROM stations WHERE id = $1")
                         .bind(&s.id)
@@ -441,17 +478,12 @@ macro_rules! impl_store {
                                     .bind(count_in(registered))
                                     .execute(&mut *tx)
                                     .await?;
-                                // A counted sheet's units and registered
-                                // voters are part of the public view.
-                                sqlx::query("UPDATE sheets SET changed = -1 WHERE station = $1")
-                                    .bind(&s.id)
-                                    .execute(&mut *tx)
-                                    .await?;
+                                touched.push(s.id.clone());
                             }
                         }
                     }
                 }
-                bump_and_commit(tx).await?;
+                bump_and_commit(tx, &touched).await?;
                 Ok(new)
             }
 
@@ -491,9 +523,10 @@ macro_rules! impl_store {
 
             async fn submit(&self, e: NewEntry) -> Result<Receipt, StoreError> {
                 let mut tx = self.writer().begin().await?;
+                let station = e.sheet.station.clone();
                 let (receipt, wrote) = submit_in(&mut tx, e).await?;
                 if wrote {
-                    bump_and_commit(tx).await?;
+                    bump_and_commit(tx, &[station]).await?;
                 } else {
                     tx.rollback().await?;
                 }
@@ -507,13 +540,14 @@ macro_rules! impl_store {
                 use sqlx::Acquire;
                 let mut tx = self.writer().begin().await?;
                 let mut out = Vec::with_capacity(entries.len());
-                let mut wrote_any = false;
+                let mut touched = Vec::new();
                 for e in entries {
                     let mut sp = (&mut tx).begin().await?;
+                    let station = e.sheet.station.clone();
                     match submit_in(&mut sp, e).await {
                         Ok((receipt, true)) => {
                             sp.commit().await?;
-                            wrote_any = true;
+                            touched.push(station);
                             out.push(Ok(receipt));
                         }
                         Ok((receipt, false)) => {
@@ -526,8 +560,8 @@ macro_rules! impl_store {
                         }
                     }
                 }
-                if wrote_any {
-                    bump_and_commit(tx).await?;
+                if !touched.is_empty() {
+                    bump_and_commit(tx, &touched).await?;
                 } else {
                     tx.rollback().await?;
                 }
@@ -572,14 +606,14 @@ macro_rules! impl_store {
                     .await?;
                 let change = ("sheet", Some(entry), before.map(SheetState::as_str), to.as_str());
                 let t = transition(&mut tx, station, change, Some(reviewer), at).await?;
-                sqlx::query("UPDATE sheets SET state = $2, counted_entry = $3, updated_at = $4, changed = -1 WHERE station = $1")
+                sqlx::query("UPDATE sheets SET state = $2, counted_entry = $3, updated_at = $4 WHERE station = $1")
                     .bind(station)
                     .bind(to.as_str())
                     .bind(entry)
                     .bind(at)
                     .execute(&mut *tx)
                     .await?;
-                bump_and_commit(tx).await?;
+                bump_and_commit(tx, &[station.to_string()]).await?;
                 Ok(t)
             }
 
@@ -607,14 +641,14 @@ macro_rules! impl_store {
                     let to = state.go(SheetState::InReview)?;
                     let from = (n > 0 || state != SheetState::Pending).then_some(state.as_str());
                     transition(&mut tx, station, ("sheet", None, from, to.as_str()), who, at).await?;
-                    sqlx::query("UPDATE sheets SET state = $2, updated_at = $3, changed = -1 WHERE station = $1")
+                    sqlx::query("UPDATE sheets SET state = $2, updated_at = $3 WHERE station = $1")
                         .bind(station)
                         .bind(to.as_str())
                         .bind(at)
                         .execute(&mut *tx)
                         .await?;
                 }
-                bump_and_commit(tx).await
+                bump_and_commit(tx, &[station.to_string()]).await
             }
 
             async fn set_leaves(&self, leaves: &[(i64, i64)]) -> Result<(), StoreError> {
@@ -789,7 +823,7 @@ macro_rules! impl_store {
                 f: &mut (dyn FnMut(Changed) + Send),
             ) -> Result<(), StoreError> {
                 use futures_util::TryStreamExt;
-                let mut rows = sqlx::query("SELECT s.id, s.units, s.registered, h.state, e.counts FROM sheets h JOIN stations s ON s.id = h.station LEFT JOIN entries e ON e.id = h.counted_entry WHERE h.changed > $1")
+                let mut rows = sqlx::query("SELECT s.id, s.units, s.registered, h.state, e.counts FROM stations s LEFT JOIN sheets h ON h.station = s.id LEFT JOIN entries e ON e.id = h.counted_entry WHERE s.changed > $1")
                     .bind(since)
                     .fetch(self.reader());
                 while let Some(r) = rows.try_next().await? {
@@ -843,7 +877,8 @@ macro_rules! impl_store {
                     .bind(u.at)
                     .execute(&mut *tx)
                     .await?;
-                tx.commit().await?;
+                let touched: Vec<String> = u.station.into_iter().collect();
+                bump_and_commit(tx, &touched).await?;
                 Ok(None)
             }
 
@@ -854,14 +889,30 @@ macro_rules! impl_store {
                 qr_station: Option<&str>,
                 reason: Option<&str>,
             ) -> Result<bool, StoreError> {
+                let mut tx = self.writer().begin().await?;
                 let done = sqlx::query("UPDATE uploads SET qr_status = $2, qr_station = $3, qr_reason = $4 WHERE sha256 = $1 AND qr_status = 'pending'")
                     .bind(sha256)
                     .bind(status)
                     .bind(qr_station)
                     .bind(reason)
-                    .execute(self.writer())
+                    .execute(&mut *tx)
                     .await?;
-                Ok(done.rows_affected() == 1)
+                if done.rows_affected() != 1 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                // The photo shows on the records of the station it was
+                // sent for, the one its code names and those it flagged.
+                let rows = sqlx::query("SELECT station AS s FROM uploads WHERE sha256 = $1 AND station IS NOT NULL UNION SELECT qr_station FROM uploads WHERE sha256 = $1 AND qr_station IS NOT NULL UNION SELECT station FROM flags WHERE sha256 = $1")
+                    .bind(sha256)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let touched = rows
+                    .iter()
+                    .map(|r| r.try_get::<String, _>("s"))
+                    .collect::<Result<Vec<_>, _>>()?;
+                bump_and_commit(tx, &touched).await?;
+                Ok(true)
             }
 
             async fn upload_bytes(&self, sha256: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {

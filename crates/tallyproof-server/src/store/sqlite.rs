@@ -71,8 +71,8 @@ impl SqliteStore {
                 include_str!("../../migrations/sqlite/0005_decisions_station.sql"),
             ),
             (
-                "sheets changed",
-                include_str!("../../migrations/sqlite/0006_sheets_changed.sql"),
+                "stations changed",
+                include_str!("../../migrations/sqlite/0006_stations_changed.sql"),
             ),
         ])
     }

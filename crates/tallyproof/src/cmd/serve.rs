@@ -61,6 +61,11 @@ pub struct Args {
     /// Photos decoded at once (each takes a core while it runs).
     #[arg(long, default_value_t = 1, value_name = "N")]
     decoders: usize,
+    /// Stations' records kept in memory for look-ups, each dropped when
+    /// the store says its station changed (0: every look-up asks the
+    /// database).
+    #[arg(long, default_value_t = tallyproof_server::records::DEFAULT_CAPACITY, value_name = "N")]
+    record_cache: usize,
     #[command(flatten)]
     limits: super::serve_limits::LimitArgs,
 }
@@ -111,6 +116,7 @@ async fn run_async(args: Args) -> Result<ExitCode> {
     };
     state.decoder.set_wait(args.upload_wait_ms);
     state.decoder.set_workers(args.decoders);
+    state.records.set_capacity(args.record_cache);
     http::serve_with(state, listener, &args.limits.limits()).await?;
     Ok(ExitCode::SUCCESS)
 }
