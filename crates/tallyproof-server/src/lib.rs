@@ -249,8 +249,7 @@ impl AppState {
                 ds,
                 index,
                 states,
-                version,
-                last,
+                (version, last),
             )
         })
         .await

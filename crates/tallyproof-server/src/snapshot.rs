@@ -220,7 +220,8 @@ impl RowIndex {
 
 /// Build the public view over the counted sheets, as a data set
 /// ([`DatasetBuilder`]), with the index of its rows (made here when none
-/// is given).
+/// is given), at the store's version and time of last change
+/// ([`crate::store::Store::version`]).
 pub fn build(
     cfg: &Config,
     registry: Option<&Registry>,
@@ -228,8 +229,7 @@ pub fn build(
     ds: Dataset,
     index: Option<RowIndex>,
     states: Vec<(SheetState, i64)>,
-    version: i64,
-    last_change: Option<i64>,
+    (version, last_change): (i64, Option<i64>),
 ) -> Snapshot {
     let index = index.unwrap_or_else(|| RowIndex::of(&ds.sheets.station));
     let national = tabulate(cfg, &ds, registry, None);

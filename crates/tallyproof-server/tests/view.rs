@@ -36,8 +36,11 @@ fn entry(station: &str, kind: SourceKind, witness: Option<i64>, (a, b): (u64, u6
     }
 }
 
-/// Each counted row of a view: its units (code, name) and its numbers.
-fn rows(s: &Snapshot) -> BTreeMap<String, (Vec<(String, String)>, Vec<u32>, Vec<u32>)> {
+/// A counted row: its units (code, name), votes and other counts.
+type Row = (Vec<(String, String)>, Vec<u32>, Vec<u32>);
+
+/// Each counted row of a view, by station.
+fn rows(s: &Snapshot) -> BTreeMap<String, Row> {
     let ds = &s.dataset;
     let sh = &ds.sheets;
     (0..sh.station.len())
