@@ -51,6 +51,14 @@ struct Inner {
     again: Vec<String>,
 }
 
+impl Inner {
+    /// `seen` when the cache is live: on, and its last pass within [`STALE`].
+    fn ticket(&self) -> Option<i64> {
+        let live = self.capacity > 0 && self.fresh.is_some_and(|t| t.elapsed() < STALE);
+        if live { self.seen } else { None }
+    }
+}
+
 /// What a pass of the watcher found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pass {
@@ -92,15 +100,14 @@ impl RecordCache {
     /// The version up to which changes have been applied, when the cache
     /// is live (on, and its last pass within [`STALE`]).
     pub fn ticket(&self) -> Option<i64> {
-        let g = self.lock();
-        let live = g.capacity > 0 && g.fresh.is_some_and(|t| t.elapsed() < STALE);
-        if live { g.seen } else { None }
+        self.lock().ticket()
     }
 
     /// The record of `station`, when the cache is live and holds it.
     pub fn get(&self, station: &str) -> Option<Arc<StationRecord>> {
-        self.ticket()?;
-        self.lock().map.get(station).cloned()
+        let g = self.lock();
+        g.ticket()?;
+        g.map.get(station).cloned()
     }
 
     /// Keep a record read from the store after [`RecordCache::ticket`]
@@ -188,20 +195,11 @@ mod tests {
     use crate::store::StationInfo;
 
     fn rec(id: &str) -> Arc<StationRecord> {
-        Arc::new(StationRecord {
-            info: StationInfo {
-                id: id.into(),
-                units: Vec::new(),
-                registered: None,
-            },
-            sheet: None,
-            counted_entry: None,
-            entries: Vec::new(),
-            transitions: Vec::new(),
-            decisions: Vec::new(),
-            uploads: Vec::new(),
-            flags: Vec::new(),
-        })
+        Arc::new(StationRecord::new(StationInfo {
+            id: id.into(),
+            units: Vec::new(),
+            registered: None,
+        }))
     }
 
     #[test]

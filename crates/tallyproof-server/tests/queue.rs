@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::Value;
-use tallyproof_core::sheet::{Counts, Origin, Sheet, SourceKind};
+use tallyproof_core::sheet::SourceKind;
 use tallyproof_server::flow::SheetState;
 use tallyproof_server::store::{NewEntry, NewUpload, StoreError};
 
@@ -141,22 +141,7 @@ both!(
 );
 
 fn import(station: &str, a: u64, b: u64) -> NewEntry {
-    NewEntry {
-        sheet: Sheet {
-            station: station.into(),
-            contest: None,
-            counts: Counts {
-                options: vec![a, b],
-                registered: Some(100),
-                valid: Some(a + b),
-                ..Counts::default()
-            },
-            origin: Origin::new(SourceKind::Import),
-        },
-        witness: None,
-        idempotency_key: None,
-        at: 5,
-    }
+    common::entry(station, SourceKind::Import, None, (a, b), 5)
 }
 
 async fn a_batch_stores_each_entry_alone(t: common::TestApp) {

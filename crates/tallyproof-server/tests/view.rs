@@ -11,29 +11,14 @@ use std::sync::atomic::Ordering;
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use tallyproof_core::sheet::{Counts, Origin, Sheet, SourceKind};
+use tallyproof_core::sheet::SourceKind;
 use tallyproof_server::flow::SheetState;
 use tallyproof_server::snapshot::Snapshot;
 use tallyproof_server::store::{NewEntry, StationInfo};
 use tallyproof_server::{AppState, auth};
 
-fn entry(station: &str, kind: SourceKind, witness: Option<i64>, (a, b): (u64, u64)) -> NewEntry {
-    NewEntry {
-        sheet: Sheet {
-            station: station.into(),
-            contest: None,
-            counts: Counts {
-                options: vec![a, b],
-                registered: Some(100),
-                valid: Some(a + b),
-                ..Counts::default()
-            },
-            origin: Origin::new(kind),
-        },
-        witness,
-        idempotency_key: None,
-        at: 10,
-    }
+fn entry(station: &str, kind: SourceKind, witness: Option<i64>, n: (u64, u64)) -> NewEntry {
+    common::entry(station, kind, witness, n, 10)
 }
 
 /// A counted row: its units (code, name), votes and other counts.

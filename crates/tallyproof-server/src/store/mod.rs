@@ -262,6 +262,22 @@ pub struct StationRecord {
     pub flags: Vec<FlagRow>,
 }
 
+impl StationRecord {
+    /// What is held about a station with nothing but its units yet.
+    pub fn new(info: StationInfo) -> StationRecord {
+        StationRecord {
+            info,
+            sheet: None,
+            counted_entry: None,
+            entries: Vec::new(),
+            transitions: Vec::new(),
+            decisions: Vec::new(),
+            uploads: Vec::new(),
+            flags: Vec::new(),
+        }
+    }
+}
+
 /// The counted numbers of one station.
 #[derive(Debug, Clone)]
 pub struct Counted {

@@ -702,16 +702,7 @@ macro_rules! impl_store {
                                     units: json(&units, "station units")?,
                                     registered: n("n1")?.and_then(|v| u64::try_from(v).ok()),
                                 };
-                                recs.insert(station.clone(), StationRecord {
-                                    info,
-                                    sheet: None,
-                                    counted_entry: None,
-                                    entries: Vec::new(),
-                                    transitions: Vec::new(),
-                                    decisions: Vec::new(),
-                                    uploads: Vec::new(),
-                                    flags: Vec::new(),
-                                });
+                                recs.insert(station.clone(), StationRecord::new(info));
                             }
                             1 => {
                                 let state = sheet_state(&need(t("t1")?, "sheet state")?)?;
@@ -828,16 +819,17 @@ macro_rules! impl_store {
                     .fetch(self.reader());
                 while let Some(r) = rows.try_next().await? {
                     let info = station_of(&r)?;
+                    let station = info.id.clone();
                     let counts: Option<String> = r.try_get("counts")?;
                     let counted = match counts {
                         Some(c) => Some(Counted {
-                            info: info.clone(),
+                            info,
                             state: sheet_state(&r.try_get::<String, _>("state")?)?,
                             counts: json::<Counts>(&c, "counts")?,
                         }),
                         None => None,
                     };
-                    f(Changed { station: info.id, counted });
+                    f(Changed { station, counted });
                 }
                 Ok(())
             }

@@ -13,7 +13,8 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use sqlx::Connection;
 use tallyproof_core::Config;
-use tallyproof_server::store::{Role, StationInfo, Store};
+use tallyproof_core::sheet::{Counts, Origin, Sheet, SourceKind};
+use tallyproof_server::store::{NewEntry, Role, StationInfo, Store};
 use tallyproof_server::{AppState, app, auth, log::LogSink, store};
 use tower::ServiceExt;
 
@@ -76,6 +77,33 @@ pub async fn fresh_url(backend: Backend) -> Option<(String, tempfile::TempDir)> 
             let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
             Some((format!("{base}/{name}"), dir))
         }
+    }
+}
+
+/// An entry of `station` from `kind` (and `witness`): options A and B as
+/// given, 100 registered, valid their sum, received at `at`.
+pub fn entry(
+    station: &str,
+    kind: SourceKind,
+    witness: Option<i64>,
+    (a, b): (u64, u64),
+    at: i64,
+) -> NewEntry {
+    NewEntry {
+        sheet: Sheet {
+            station: station.into(),
+            contest: None,
+            counts: Counts {
+                options: vec![a, b],
+                registered: Some(100),
+                valid: Some(a + b),
+                ..Counts::default()
+            },
+            origin: Origin::new(kind),
+        },
+        witness,
+        idempotency_key: None,
+        at,
     }
 }
 
